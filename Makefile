@@ -1,0 +1,147 @@
+# Beatbook — one entry point for building, testing and running the demo.
+#
+#   make            build every program into build/bin/
+#   make deps       install the Debian packages the build and tests need
+#   make check      deps + build + unit tests (cmocka) + end-to-end tests (pytest)
+#   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make demo       field laptops recording a day offline (see README.md)
+#   make bench      benchmarks: print figures, assert nothing
+#
+# Quiet by default; V=1 shows the commands.  CI=true adds -Werror.
+
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2 -g
+PYTHON  ?= /usr/bin/python3
+
+# Debian packages: build libraries, test tools.  `make deps` installs the missing.
+DEB_PKGS = pkg-config gcc make libsqlite3-dev libmbedtls-dev libcjson-dev \
+           libcurl4-openssl-dev libmicrohttpd-dev libzstd-dev libargon2-dev \
+           libcmocka-dev python3 python3-pytest libjs-chart.js sqlite3
+PC_PKGS  = sqlite3 libcjson libcurl libmicrohttpd libzstd libargon2
+
+WARN    = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
+          -Wstrict-prototypes -Wmissing-prototypes -Wvla
+HARDEN  = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+ifeq ($(CI),true)
+WARN   += -Werror
+endif
+CPPFLAGS += -D_GNU_SOURCE -Ishared -I$(BUILD)/gen -MMD -MP
+CFLAGS  += $(WARN) $(HARDEN) $(OPT) $(shell pkg-config --cflags $(PC_PKGS) 2>/dev/null)
+LDFLAGS += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
+LDLIBS  += $(shell pkg-config --libs $(PC_PKGS) 2>/dev/null) \
+           -lmbedtls -lmbedx509 -lmbedcrypto -lm
+
+ifneq ($(V),1)
+Q = @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+SHARED_SRC    = $(wildcard shared/*.c)
+SHARED_OBJ    = $(SHARED_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/bb_embedded.o
+COLLECTOR_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard collector/*.c))
+SYNCD_OBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard syncd/*.c))
+HQ_OBJ        = $(patsubst %.c,$(BUILD)/%.o,$(wildcard hq/*.c))
+EMBED_FILES   = $(sort $(wildcard schema/records/*.json schema/reference/*.json \
+                  schema/plans/*.json schema/migrations/*/*.sql))
+UNIT_SRC      = $(wildcard tests/unit/test_*.c)
+UNIT_BIN      = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC      = $(wildcard tests/tools/*.c)
+TOOL_BIN      = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+
+PROGRAMS = $(BUILD)/bin/beatbook
+ifneq ($(SYNCD_OBJ),)
+PROGRAMS += $(BUILD)/bin/beatbook-syncd
+endif
+ifneq ($(HQ_OBJ),)
+PROGRAMS += $(BUILD)/bin/beatbook-hq
+endif
+
+.PHONY: all deps check test unit e2e asan demo bench clean
+all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
+
+$(BUILD)/libbb.a: $(SHARED_OBJ)
+	$(call say,AR,$@)$(AR) rcs $@ $^
+
+$(BUILD)/bin/beatbook: $(COLLECTOR_OBJ) $(BUILD)/libbb.a
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bin/beatbook-syncd: $(SYNCD_OBJ) $(BUILD)/libbb.a
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bin/beatbook-hq: $(HQ_OBJ) $(BUILD)/libbb.a
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbb.a
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libbb.a
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Schema files compiled in: the generator is a build tool, built without sanitizers.
+$(BUILD)/gen/embedgen: tools/embedgen.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) -O1 -o $@ $<
+$(BUILD)/gen/bb_embedded.c: $(BUILD)/gen/embedgen $(EMBED_FILES)
+	$(call say,GEN,$@)$(BUILD)/gen/embedgen $@ schema $(EMBED_FILES)
+$(BUILD)/gen/bb_embedded.o: $(BUILD)/gen/bb_embedded.c
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make deps: missing Debian packages: $$missing" >&2; \
+	    echo "make deps: run as root (or: sudo apt-get install $$missing)" >&2; exit 1; \
+	  fi; \
+	  echo "make deps: installing $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+
+# `check` re-invokes make so that pkg-config runs after deps has installed things.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory test
+
+test: unit e2e
+
+unit: $(UNIT_BIN) $(TOOL_BIN)
+	@failed=0; for t in $(UNIT_BIN); do \
+	  $$t || failed=1; \
+	done; \
+	./$(BUILD)/tests/hpke_check tests/vectors/hpke-rfc9180-x25519.json 2>/dev/null || \
+	  { [ -x ./$(BUILD)/tests/hpke_check ] && failed=1; }; \
+	exit $$failed
+
+e2e: $(PROGRAMS)
+	$(Q)BEATBOOK_BIN=$(CURDIR)/$(BUILD)/bin $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+
+asan: deps
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan \
+	  OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  SANFLAGS="-fsanitize=address,undefined" all
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(MAKE) --no-print-directory BUILD=build-asan \
+	  OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  SANFLAGS="-fsanitize=address,undefined" test
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) sh tools/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) sh bench/collector.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,49 @@
+/*
+ * col_cli — what every `beatbook` subcommand shares: the chosen language,
+ * the catalog of kinds and reference lists, where the store is, and small
+ * output helpers.  Subcommands live in col_entry.c (writing records) and
+ * col_view.c (reading them); main.c only dispatches.
+ *
+ * Each command returns a bb_err; main.c prints eb.msg and maps the code to
+ * an exit status (bb_err_exit_code).
+ */
+#ifndef COL_CLI_H
+#define COL_CLI_H
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "bb_catalog.h"
+#include "bb_err.h"
+
+struct col_ctx {
+    enum bb_lang lang;
+    bb_catalog *cat;
+    char home[4096];
+    int interactive;     /* stdin and stdout are a terminal: prompts allowed */
+    int64_t now;         /* Unix time the command started */
+};
+
+/* Pick the string for the context's language. */
+#define T(ctx, en, zh) ((ctx)->lang == BB_LANG_EN ? (en) : (zh))
+
+typedef bb_err (*col_command_fn)(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+
+/* col_entry.c */
+bb_err col_cmd_init(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_add(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_patrol(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_edit(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_void(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+
+/* col_view.c */
+bb_err col_cmd_list(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_show(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_kinds(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_ref(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_report(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);   /* col_report.c */
+
+/* Print a JSON value (pretty) to stdout followed by a newline. */
+bb_err col_print_json(const cJSON *v);
+
+#endif

@@ -1,0 +1,441 @@
+/*
+ * col_store.c — the collector's SQLite store (see col_store.h).
+ * All statements are prepared with bound parameters.
+ */
+#include "col_store.h"
+#include "bb_db.h"
+#include "bb_json.h"
+#include "bb_time.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bb_err col_store_home(char *out, size_t n, bb_errbuf *eb)
+{
+    const char *env = getenv("BEATBOOK_HOME"), *home;
+
+    if (env && *env) {
+        if (snprintf(out, n, "%s", env) >= (int)n)
+            return bb_fail(eb, BB_ERR_CONFIG, "BEATBOOK_HOME is too long");
+        return BB_OK;
+    }
+    home = getenv("HOME");
+    if (!home || !*home)
+        return bb_fail(eb, BB_ERR_CONFIG,
+                       "neither BEATBOOK_HOME nor HOME is set; set BEATBOOK_HOME to the store folder");
+    if (snprintf(out, n, "%s/.local/share/beatbook", home) >= (int)n)
+        return bb_fail(eb, BB_ERR_CONFIG, "HOME is too long");
+    return BB_OK;
+}
+
+/* mkdir -p with mode for the last component. */
+static bb_err make_dirs(const char *path, mode_t mode, bb_errbuf *eb)
+{
+    char tmp[4096];
+    size_t i, n = strlen(path);
+
+    if (n >= sizeof tmp)
+        return bb_fail(eb, BB_ERR_CONFIG, "%s: path too long", path);
+    memcpy(tmp, path, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (tmp[i] == '/' || tmp[i] == '\0') {
+            char c = tmp[i];
+            tmp[i] = '\0';
+            if (mkdir(tmp, c ? 0755 : mode) != 0 && errno != EEXIST)
+                return bb_fail(eb, errno == EACCES ? BB_ERR_PERM : BB_ERR_IO,
+                               "create folder %s: %s", tmp, strerror(errno));
+            tmp[i] = c;
+        }
+    }
+    return BB_OK;
+}
+
+static bb_err db_path(const char *home, char *out, size_t n, bb_errbuf *eb)
+{
+    if (snprintf(out, n, "%s/%s", home, COL_DB_NAME) >= (int)n)
+        return bb_fail(eb, BB_ERR_CONFIG, "%s: path too long", home);
+    return BB_OK;
+}
+
+static bb_err meta_put(sqlite3 *db, const char *key, const char *value, bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    bb_err err;
+    int rc;
+
+    if ((err = bb_db_prepare(db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                             &q, eb)) != BB_OK)
+        return err;
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? BB_OK : bb_db_err(db, rc, "save settings", eb);
+}
+
+static bb_err meta_get(sqlite3 *db, const char *key, char *out, size_t n, bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    bb_err err;
+    int rc;
+
+    out[0] = '\0';
+    if ((err = bb_db_prepare(db, "SELECT value FROM meta WHERE key = ?1", &q, eb)) != BB_OK)
+        return err;
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    if (rc == SQLITE_ROW)
+        return BB_OK;
+    if (rc == SQLITE_DONE)
+        return bb_fail(eb, BB_ERR_CORRUPT, "the store has no \"%s\" setting; was it made by "
+                       "`beatbook init`?", key);
+    return bb_db_err(db, rc, "read settings", eb);
+}
+
+bb_err col_store_create(const char *home, const char *officer, const char *org_unit,
+                        const char *device, bb_errbuf *eb)
+{
+    char path[4096], now[BB_TIME_MAX];
+    sqlite3 *db;
+    bb_err err;
+
+    if ((err = make_dirs(home, 0700, eb)) != BB_OK ||
+        (err = db_path(home, path, sizeof path, eb)) != BB_OK)
+        return err;
+    if (access(path, F_OK) == 0)
+        return bb_fail(eb, BB_ERR_EXISTS,
+                       "%s: a store already exists here (officer and unit are set); "
+                       "use another BEATBOOK_HOME for a second store", path);
+    if ((err = bb_db_open(path, "collector", BB_DB_CREATE, &db, eb)) != BB_OK)
+        return err;
+    if ((err = bb_time_now_taipei(now)) != BB_OK ||
+        (err = bb_db_begin(db, eb)) != BB_OK)
+        goto out;
+    if ((err = meta_put(db, "officer", officer, eb)) != BB_OK ||
+        (err = meta_put(db, "org_unit", org_unit, eb)) != BB_OK ||
+        (err = meta_put(db, "device", device, eb)) != BB_OK ||
+        (err = meta_put(db, "created_at", now, eb)) != BB_OK) {
+        bb_db_rollback(db);
+        goto out;
+    }
+    err = bb_db_commit(db, eb);
+out:
+    bb_db_close(db);
+    if (err != BB_OK)
+        unlink(path);
+    return err;
+}
+
+bb_err col_store_open(const char *home, int readonly, col_store **out, bb_errbuf *eb)
+{
+    col_store *st;
+    bb_err err;
+
+    *out = NULL;
+    st = calloc(1, sizeof *st);
+    if (!st)
+        return BB_ERR_NOMEM;
+    if ((err = db_path(home, st->path, sizeof st->path, eb)) != BB_OK)
+        goto fail;
+    if (access(st->path, F_OK) != 0) {
+        err = bb_fail(eb, BB_ERR_NOTFOUND,
+                      "no store at %s; create one with: beatbook init --officer ID --org-unit CODE",
+                      st->path);
+        goto fail;
+    }
+    if ((err = bb_db_open(st->path, "collector", readonly ? BB_DB_READONLY : 0, &st->db, eb)) != BB_OK)
+        goto fail;
+    if ((err = meta_get(st->db, "officer", st->officer, sizeof st->officer, eb)) != BB_OK ||
+        (err = meta_get(st->db, "org_unit", st->org_unit, sizeof st->org_unit, eb)) != BB_OK ||
+        (err = meta_get(st->db, "device", st->device, sizeof st->device, eb)) != BB_OK) {
+        bb_errbuf_prefix(eb, "%s", st->path);
+        goto fail;
+    }
+    *out = st;
+    return BB_OK;
+fail:
+    col_store_close(st);
+    return err;
+}
+
+void col_store_close(col_store *st)
+{
+    if (!st)
+        return;
+    bb_db_close(st->db);
+    free(st);
+}
+
+bb_err col_store_begin(col_store *st, bb_errbuf *eb)
+{
+    return bb_db_begin(st->db, eb);
+}
+
+bb_err col_store_commit(col_store *st, bb_errbuf *eb)
+{
+    return bb_db_commit(st->db, eb);
+}
+
+void col_store_rollback(col_store *st)
+{
+    bb_db_rollback(st->db);
+}
+
+static long current_rev(col_store *st, const char *id, bb_err *err, bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    long rev = -1;
+    int rc;
+
+    if ((*err = bb_db_prepare(st->db, "SELECT rev FROM records WHERE id = ?1", &q, eb)) != BB_OK)
+        return -1;
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        rev = sqlite3_column_int64(q, 0);
+    else if (rc != SQLITE_DONE)
+        *err = bb_db_err(st->db, rc, "read record", eb);
+    sqlite3_finalize(q);
+    return rev;
+}
+
+bb_err col_store_put(col_store *st, const cJSON *rec, long expect_rev, bb_errbuf *eb)
+{
+    const char *id = bb_json_str(rec, "id"), *status = bb_json_str(rec, "status");
+    const char *occurred = bb_json_str(rec, "occurred_at");
+    const cJSON *jrev = cJSON_GetObjectItemCaseSensitive(rec, "rev");
+    int64_t occ_unix;
+    int off;
+    long have;
+    char *body;
+    sqlite3_stmt *q;
+    bb_err err = BB_OK;
+    int rc;
+
+    if (!id || !status || !occurred || !cJSON_IsNumber(jrev) ||
+        bb_time_parse(occurred, &occ_unix, &off, NULL) != BB_OK)
+        return bb_fail(eb, BB_ERR_INTERNAL, "col_store_put: record not validated");
+    have = current_rev(st, id, &err, eb);
+    if (err != BB_OK)
+        return err;
+    if (have != expect_rev)
+        return bb_fail(eb, BB_ERR_CONFLICT,
+                       "record %s changed while you were editing it (now revision %ld); "
+                       "look at it again with: beatbook show %s", id, have, id);
+    body = bb_json_canonical(rec);
+    if (!body)
+        return BB_ERR_NOMEM;
+    if (strlen(body) > 256 * 1024) {
+        free(body);
+        return bb_fail(eb, BB_ERR_TOOBIG, "record %s is larger than 256 KiB", id);
+    }
+    err = bb_db_prepare(st->db,
+                        "INSERT INTO records (id, kind, rev, status, org_unit, officer, occurred_at,"
+                        " occurred_unix, recorded_at, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+                        " ON CONFLICT (id) DO UPDATE SET rev = excluded.rev,"
+                        " status = excluded.status, org_unit = excluded.org_unit,"
+                        " occurred_at = excluded.occurred_at, occurred_unix = excluded.occurred_unix,"
+                        " recorded_at = excluded.recorded_at, body = excluded.body",
+                        &q, eb);
+    if (err != BB_OK)
+        goto out;
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, bb_json_str(rec, "kind"), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)jrev->valuedouble);
+    sqlite3_bind_text(q, 4, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, bb_json_str(rec, "org_unit"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, bb_json_str(rec, "officer"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, occurred, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 8, occ_unix);
+    sqlite3_bind_text(q, 9, bb_json_str(rec, "recorded_at"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 10, body, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        err = bb_db_err(st->db, rc, "save record", eb);
+        goto out;
+    }
+    if (strcmp(status, "draft") != 0) {
+        err = bb_db_prepare(st->db,
+                            "INSERT INTO revisions (id, rev, status, recorded_at, body)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5)", &q, eb);
+        if (err != BB_OK)
+            goto out;
+        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, (sqlite3_int64)jrev->valuedouble);
+        sqlite3_bind_text(q, 3, status, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, bb_json_str(rec, "recorded_at"), -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 5, body, -1, SQLITE_STATIC);
+        rc = sqlite3_step(q);
+        sqlite3_finalize(q);
+        if (rc != SQLITE_DONE)
+            err = bb_db_err(st->db, rc, "save revision", eb);
+    }
+out:
+    free(body);
+    return err;
+}
+
+static bb_err parse_body(const unsigned char *body, cJSON **out, bb_errbuf *eb)
+{
+    const char *b = (const char *)body;
+    return bb_json_parse(b ? b : "", b ? strlen(b) : 0, "stored record", out, eb);
+}
+
+bb_err col_store_get(col_store *st, const char *idref, cJSON **out, bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    size_t n = strlen(idref);
+    char found[64] = "";
+    int rc, matches = 0;
+    bb_err err;
+
+    *out = NULL;
+    if (n < 6 || n > 36)
+        return bb_fail(eb, BB_ERR_USAGE,
+                       "\"%s\": give a record id, or at least its first or last 6 characters", idref);
+    /* Prefix or suffix match: substr() keeps the pattern free of LIKE wildcards. */
+    err = bb_db_prepare(st->db,
+                        "SELECT id, body FROM records WHERE substr(id, 1, ?2) = ?1"
+                        " OR substr(id, -?2) = ?1 LIMIT 2", &q, eb);
+    if (err != BB_OK)
+        return err;
+    sqlite3_bind_text(q, 1, idref, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 2, (int)n);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (matches++ == 0) {
+            snprintf(found, sizeof found, "%s", (const char *)sqlite3_column_text(q, 0));
+            err = parse_body(sqlite3_column_text(q, 1), out, eb);
+        }
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return bb_db_err(st->db, rc, "find record", eb);
+    }
+    if (matches == 0)
+        return bb_fail(eb, BB_ERR_NOTFOUND, "no record \"%s\" in this store (see: beatbook list)", idref);
+    if (matches > 1) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return bb_fail(eb, BB_ERR_USAGE, "\"%s\" matches several records; give more of the id",
+                       idref);
+    }
+    return err;
+}
+
+static bb_err collect(sqlite3 *db, sqlite3_stmt *q, cJSON **out, bb_errbuf *eb)
+{
+    cJSON *arr = cJSON_CreateArray();
+    int rc;
+    bb_err err = BB_OK;
+
+    if (!arr) {
+        sqlite3_finalize(q);
+        return BB_ERR_NOMEM;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cJSON *rec;
+        if ((err = parse_body(sqlite3_column_text(q, 0), &rec, eb)) != BB_OK)
+            break;
+        cJSON_AddItemToArray(arr, rec);
+    }
+    if (err == BB_OK && rc != SQLITE_DONE)
+        err = bb_db_err(db, rc, "read records", eb);
+    sqlite3_finalize(q);
+    if (err != BB_OK) {
+        cJSON_Delete(arr);
+        return err;
+    }
+    *out = arr;
+    return BB_OK;
+}
+
+bb_err col_store_revisions(col_store *st, const char *id, cJSON **out, bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    bb_err err;
+
+    *out = NULL;
+    if ((err = bb_db_prepare(st->db, "SELECT body FROM revisions WHERE id = ?1 ORDER BY rev",
+                             &q, eb)) != BB_OK)
+        return err;
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
+    return collect(st->db, q, out, eb);
+}
+
+bb_err col_store_drafts(col_store *st, const char *kind, cJSON **out, bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    bb_err err;
+
+    *out = NULL;
+    if ((err = bb_db_prepare(st->db,
+                             "SELECT body FROM records WHERE status = 'draft' AND kind = ?1"
+                             " ORDER BY occurred_unix, id", &q, eb)) != BB_OK)
+        return err;
+    sqlite3_bind_text(q, 1, kind, -1, SQLITE_TRANSIENT);
+    return collect(st->db, q, out, eb);
+}
+
+bb_err col_store_each(col_store *st, const struct col_filter *f,
+                      bb_err (*fn)(const cJSON *rec, void *arg), void *arg, bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    bb_err err;
+    int rc;
+
+    /* NULL parameters mean "any": one fixed statement, no SQL assembled from input. */
+    err = bb_db_prepare(st->db,
+                        "SELECT body FROM records WHERE (?1 IS NULL OR kind = ?1)"
+                        " AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR org_unit = ?3)"
+                        " AND occurred_unix >= ?4 AND (?5 = 0 OR occurred_unix < ?5)"
+                        " ORDER BY occurred_unix, id LIMIT ?6", &q, eb);
+    if (err != BB_OK)
+        return err;
+    if (f->kind)
+        sqlite3_bind_text(q, 1, f->kind, -1, SQLITE_STATIC);
+    if (f->status)
+        sqlite3_bind_text(q, 2, f->status, -1, SQLITE_STATIC);
+    if (f->org_unit)
+        sqlite3_bind_text(q, 3, f->org_unit, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, f->from);
+    sqlite3_bind_int64(q, 5, f->to);
+    sqlite3_bind_int64(q, 6, f->limit > 0 ? f->limit : -1);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cJSON *rec;
+        if ((err = parse_body(sqlite3_column_text(q, 0), &rec, eb)) != BB_OK)
+            break;
+        err = fn(rec, arg);
+        cJSON_Delete(rec);
+        if (err != BB_OK)
+            break;
+    }
+    if (err == BB_OK && rc != SQLITE_DONE)
+        err = bb_db_err(st->db, rc, "read records", eb);
+    sqlite3_finalize(q);
+    return err;
+}
+
+bb_err col_store_unsent(col_store *st, long *out, bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    bb_err err;
+    int rc;
+
+    if ((err = bb_db_prepare(st->db, "SELECT count(*) FROM revisions WHERE batch_seq IS NULL",
+                             &q, eb)) != BB_OK)
+        return err;
+    rc = sqlite3_step(q);
+    *out = rc == SQLITE_ROW ? (long)sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? BB_OK : bb_db_err(st->db, rc, "count outbox", eb);
+}

@@ -1,0 +1,119 @@
+/*
+ * bb_catalog — what can be recorded and what it may refer to.
+ *
+ * A catalog holds the record kinds (schema/records/<kind>.json) and the
+ * reference lists (schema/reference/<list>.json: org units, listed intersections,
+ * listed road segments, bike paths).  Kinds are data, not code: the
+ * collector prompts and validates from them, HQ validates again on ingest,
+ * and a new kind or field ships as a reference-data update, not a binary.
+ *
+ * bb_catalog_load_embedded() builds the catalog compiled into the binary;
+ * bb_catalog_add_kind() / bb_catalog_set_list() add or replace entries from
+ * JSON text (a signed reference bundle from HQ, later).  Every definition is
+ * checked when loaded, with errors naming the file and the field.
+ *
+ * Ownership: the catalog owns everything reachable from it; pointers into it
+ * stay valid until bb_catalog_free() (or until the same kind/list is
+ * replaced).  Read-only after loading, so it may be shared by threads.
+ */
+#ifndef BB_CATALOG_H
+#define BB_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "bb_err.h"
+
+enum bb_lang { BB_LANG_ZH = 0, BB_LANG_EN = 1 };
+
+struct bb_label {
+    const char *zh;   /* zh-TW */
+    const char *en;
+};
+
+/* The label in lang, falling back to the other language, then to fallback. */
+const char *bb_label(const struct bb_label *l, enum bb_lang lang, const char *fallback);
+
+/* "zh-TW"/"zh"/"en"/… → language (BB_ERR_USAGE for anything else). */
+bb_err bb_lang_parse(const char *s, enum bb_lang *out);
+/* From $LANG-style strings ("en_US.UTF-8" → en, anything else → zh-TW). */
+enum bb_lang bb_lang_from_locale(const char *locale);
+
+enum bb_ftype {
+    BB_F_TEXT, BB_F_INTEGER, BB_F_NUMBER, BB_F_BOOLEAN,
+    BB_F_ENUM, BB_F_DATETIME, BB_F_REF, BB_F_GEO
+};
+const char *bb_ftype_name(enum bb_ftype t);
+
+struct bb_enum_value {
+    const char *code;
+    struct bb_label label;
+};
+
+#define BB_TEXT_MAX_DEFAULT 4000   /* characters, when a text field sets no max_length */
+
+struct bb_field {
+    const char *name;
+    enum bb_ftype type;
+    struct bb_label label, help;
+    bool required;
+    const char *required_if_field;      /* NULL when unconditional */
+    const char **required_if_values;    /* enum codes, or "true"/"false" */
+    size_t required_if_count;
+    const struct bb_enum_value *values; /* enum only */
+    size_t nvalues;
+    bool has_min, has_max;
+    double min, max;                    /* integer/number */
+    long max_length;                    /* text, in characters */
+    const char *ref;                    /* ref: list name */
+};
+
+struct bb_kind {
+    const char *name;
+    int version;
+    struct bb_label label, description;
+    const struct bb_field *fields;
+    size_t nfields;
+};
+
+struct bb_ref_item {
+    const char *code;
+    struct bb_label label;
+    const char *level;      /* units: city, precinct, station, unit */
+    const char *parent;     /* units: parent code; others: precinct code */
+};
+
+/* The reference lists a field of type ref may name. */
+#define BB_REF_LISTS "units, intersections, segments, bikepaths"
+
+typedef struct bb_catalog bb_catalog;
+
+/* Catalog from the files compiled into the binary. */
+bb_err bb_catalog_load_embedded(bb_catalog **out, bb_errbuf *eb);
+/* An empty catalog (for tests and bundles). */
+bb_err bb_catalog_new(bb_catalog **out);
+void bb_catalog_free(bb_catalog *cat);
+
+/* Add or replace a kind from its JSON definition; origin names it in errors. */
+bb_err bb_catalog_add_kind(bb_catalog *cat, const char *json, size_t len,
+                           const char *origin, bb_errbuf *eb);
+/* Add or replace a reference list ("units", ...) from its JSON file. */
+bb_err bb_catalog_set_list(bb_catalog *cat, const char *list, const char *json,
+                           size_t len, const char *origin, bb_errbuf *eb);
+
+const struct bb_kind *bb_catalog_kind(const bb_catalog *cat, const char *name);
+size_t bb_catalog_kind_count(const bb_catalog *cat);
+const struct bb_kind *bb_catalog_kind_at(const bb_catalog *cat, size_t i);  /* sorted by name */
+
+const struct bb_field *bb_kind_field(const struct bb_kind *k, const char *name);
+const struct bb_enum_value *bb_field_enum(const struct bb_field *f, const char *code);
+
+/* Look-ups in a reference list; NULL when absent. Items are sorted by code. */
+const struct bb_ref_item *bb_catalog_ref(const bb_catalog *cat, const char *list,
+                                         const char *code);
+size_t bb_catalog_ref_count(const bb_catalog *cat, const char *list);
+const struct bb_ref_item *bb_catalog_ref_at(const bb_catalog *cat, const char *list, size_t i);
+
+/* True when unit `code` is `ancestor` or lies under it in the org-unit tree. */
+bool bb_catalog_unit_within(const bb_catalog *cat, const char *code, const char *ancestor);
+
+#endif

@@ -1,0 +1,565 @@
+/*
+ * bb_record.c — coercion of typed-in values and validation of records
+ * (see bb_record.h).  Every message exists in zh-TW and English; the MSG
+ * macro keeps both format strings literal so the compiler checks them.
+ */
+#include "bb_record.h"
+#include "bb_json.h"
+#include "bb_time.h"
+#include "bb_uuid.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_SAFE_INT 9007199254740992.0   /* 2^53: integers beyond lose precision */
+
+#define MSG(buf, lang, en, zh, ...)                                    \
+    ((lang) == BB_LANG_EN ? snprintf((buf), sizeof(buf), en, __VA_ARGS__) \
+                          : snprintf((buf), sizeof(buf), zh, __VA_ARGS__))
+
+/* "kind: field "name" (label): what" */
+static bb_err field_fail(bb_errbuf *eb, enum bb_lang lang, const struct bb_kind *k,
+                         const struct bb_field *f, const char *what)
+{
+    const char *label = bb_label(&f->label, lang, f->name);
+    if (lang == BB_LANG_EN)
+        return bb_fail(eb, BB_ERR_INVALID, "%s: field \"%s\" (%s): %s", k->name, f->name,
+                       label, what);
+    return bb_fail(eb, BB_ERR_INVALID, "%s：欄位「%s」（%s）：%s", k->name, f->name, label, what);
+}
+
+/* Shorten a value for quoting in a message. */
+static void quote_value(char *out, size_t n, const char *v)
+{
+    size_t len = strlen(v);
+    if (len + 1 <= n && len <= 60) {
+        memcpy(out, v, len + 1);
+        return;
+    }
+    snprintf(out, n, "%.57s...", v);
+}
+
+static const char *list_title(const char *list, enum bb_lang lang)
+{
+    static const struct { const char *list, *en, *zh; } t[] = {
+        {"units", "org units", "單位"},
+        {"intersections", "listed accident-prone intersections", "列管易肇事路口"},
+        {"segments", "listed road segments", "列管路段"},
+        {"bikepaths", "bike paths", "自行車道"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (strcmp(t[i].list, list) == 0)
+            return lang == BB_LANG_EN ? t[i].en : t[i].zh;
+    return list;
+}
+
+/* "a, b, c" of an enum's codes, cut with "..." when it does not fit. */
+static void enum_allowed(const struct bb_field *f, char *out, size_t n)
+{
+    size_t i, used = 0;
+    out[0] = '\0';
+    for (i = 0; i < f->nvalues && used + 1 < n; i++) {
+        int w = snprintf(out + used, n - used, "%s%s", i ? ", " : "", f->values[i].code);
+        if (w < 0 || (size_t)w >= n - used) {
+            snprintf(out + (n > 4 ? n - 4 : 0), 4, "...");
+            return;
+        }
+        used += (size_t)w;
+    }
+}
+
+static bb_err check_number(const struct bb_kind *k, const struct bb_field *f, double d,
+                           enum bb_lang lang, bb_errbuf *eb)
+{
+    char msg[512];
+    if (f->has_min && d < f->min) {
+        MSG(msg, lang, "%g is below the minimum %g", "%g 小於最小值 %g", d, f->min);
+        return field_fail(eb, lang, k, f, msg);
+    }
+    if (f->has_max && d > f->max) {
+        MSG(msg, lang, "%g is above the maximum %g", "%g 大於最大值 %g", d, f->max);
+        return field_fail(eb, lang, k, f, msg);
+    }
+    return BB_OK;
+}
+
+bb_err bb_geo_parse(const char *text, cJSON **out, bb_errbuf *eb)
+{
+    char *end;
+    double lat, lon;
+    cJSON *o;
+
+    *out = NULL;
+    errno = 0;
+    lat = strtod(text, &end);
+    if (end == text || *end != ',' || errno)
+        goto bad;
+    text = end + 1;
+    while (*text == ' ')
+        text++;
+    lon = strtod(text, &end);
+    if (end == text || *end != '\0' || errno)
+        goto bad;
+    if (!(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180))
+        return bb_fail(eb, BB_ERR_INVALID,
+                       "latitude must be within -90..90 and longitude within -180..180");
+    o = cJSON_CreateObject();
+    if (!o || !cJSON_AddNumberToObject(o, "lat", lat) || !cJSON_AddNumberToObject(o, "lon", lon)) {
+        cJSON_Delete(o);
+        return BB_ERR_NOMEM;
+    }
+    *out = o;
+    return BB_OK;
+bad:
+    return bb_fail(eb, BB_ERR_INVALID, "expected \"LAT,LON\" in decimal degrees, e.g. 24.1477,120.6736");
+}
+
+static bb_err check_geo(const cJSON *v, bb_errbuf *eb)
+{
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(v, "lat");
+    const cJSON *lon = cJSON_GetObjectItemCaseSensitive(v, "lon");
+    if (!cJSON_IsObject(v) || !cJSON_IsNumber(lat) || !cJSON_IsNumber(lon) ||
+        cJSON_GetArraySize(v) != 2)
+        return bb_fail(eb, BB_ERR_INVALID, "expected {\"lat\": number, \"lon\": number}");
+    if (!(lat->valuedouble >= -90 && lat->valuedouble <= 90) ||
+        !(lon->valuedouble >= -180 && lon->valuedouble <= 180))
+        return bb_fail(eb, BB_ERR_INVALID,
+                       "latitude must be within -90..90 and longitude within -180..180");
+    return BB_OK;
+}
+
+bb_err bb_record_check_field(const bb_catalog *cat, const struct bb_kind *k,
+                             const struct bb_field *f, const cJSON *v,
+                             enum bb_lang lang, bb_errbuf *eb)
+{
+    char msg[768], val[80], allowed[400];
+    bb_errbuf sub;
+
+    switch (f->type) {
+    case BB_F_TEXT: {
+        long n;
+        if (!cJSON_IsString(v)) {
+            MSG(msg, lang, "expected text%s", "應為文字%s", "");
+            return field_fail(eb, lang, k, f, msg);
+        }
+        n = bb_utf8_length(v->valuestring);
+        if (n < 0) {
+            MSG(msg, lang, "the text is not valid UTF-8%s", "文字不是有效的 UTF-8 編碼%s", "");
+            return field_fail(eb, lang, k, f, msg);
+        }
+        if (n > f->max_length) {
+            MSG(msg, lang, "text of %ld characters is longer than the maximum of %ld",
+                "文字長度 %ld 字超過上限 %ld 字", n, f->max_length);
+            return field_fail(eb, lang, k, f, msg);
+        }
+        return BB_OK;
+    }
+    case BB_F_INTEGER:
+        if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+            fabs(v->valuedouble) >= MAX_SAFE_INT) {
+            MSG(msg, lang, "expected a whole number%s", "應為整數%s", "");
+            return field_fail(eb, lang, k, f, msg);
+        }
+        return check_number(k, f, v->valuedouble, lang, eb);
+    case BB_F_NUMBER:
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+            MSG(msg, lang, "expected a number%s", "應為數字%s", "");
+            return field_fail(eb, lang, k, f, msg);
+        }
+        return check_number(k, f, v->valuedouble, lang, eb);
+    case BB_F_BOOLEAN:
+        if (!cJSON_IsBool(v)) {
+            MSG(msg, lang, "expected true or false%s", "應為 true（是）或 false（否）%s", "");
+            return field_fail(eb, lang, k, f, msg);
+        }
+        return BB_OK;
+    case BB_F_ENUM:
+        if (cJSON_IsString(v) && bb_field_enum(f, v->valuestring))
+            return BB_OK;
+        enum_allowed(f, allowed, sizeof allowed);
+        quote_value(val, sizeof val, cJSON_IsString(v) ? v->valuestring : "(not text)");
+        MSG(msg, lang, "\"%s\" is not allowed; allowed values: %s (see: beatbook kinds show %s)",
+            "「%s」不是允許的值；允許的值：%s（請見：beatbook kinds show %s）", val, allowed,
+            k->name);
+        return field_fail(eb, lang, k, f, msg);
+    case BB_F_DATETIME: {
+        int64_t t;
+        int off;
+        if (!cJSON_IsString(v)) {
+            MSG(msg, lang, "expected a date and time like %s", "應為日期時間，例如 %s",
+                "2018-03-15T14:20:00+08:00");
+            return field_fail(eb, lang, k, f, msg);
+        }
+        if (bb_time_parse(v->valuestring, &t, &off, &sub) != BB_OK)
+            return field_fail(eb, lang, k, f, sub.msg);
+        return BB_OK;
+    }
+    case BB_F_REF:
+        if (cJSON_IsString(v) && bb_catalog_ref(cat, f->ref, v->valuestring))
+            return BB_OK;
+        quote_value(val, sizeof val, cJSON_IsString(v) ? v->valuestring : "(not text)");
+        MSG(msg, lang, "\"%s\" is not in the list of %s (see: beatbook ref %s)",
+            "「%s」不在%s清單中（請見：beatbook ref %s）", val, list_title(f->ref, lang),
+            f->ref);
+        return field_fail(eb, lang, k, f, msg);
+    case BB_F_GEO:
+        if (check_geo(v, &sub) != BB_OK)
+            return field_fail(eb, lang, k, f, sub.msg);
+        return BB_OK;
+    }
+    return bb_fail(eb, BB_ERR_INTERNAL, "unknown field type");
+}
+
+static int value_matches(const cJSON *v, const char *want)
+{
+    if (cJSON_IsString(v))
+        return strcmp(v->valuestring, want) == 0;
+    if (cJSON_IsBool(v))
+        return strcmp(cJSON_IsTrue(v) ? "true" : "false", want) == 0;
+    return 0;
+}
+
+int bb_record_field_required(const struct bb_kind *k, const struct bb_field *f,
+                             const cJSON *data)
+{
+    const cJSON *other;
+    size_t i;
+
+    (void)k;
+    if (f->required)
+        return 1;
+    if (!f->required_if_field)
+        return 0;
+    other = cJSON_GetObjectItemCaseSensitive(data, f->required_if_field);
+    for (i = 0; i < f->required_if_count; i++)
+        if (other && value_matches(other, f->required_if_values[i]))
+            return 1;
+    return 0;
+}
+
+/* Times named *_at that are paired (started_at → ended_at) must not go backwards. */
+static bb_err check_time_order(const struct bb_kind *k, const cJSON *data, enum bb_lang lang,
+                               bb_errbuf *eb)
+{
+    const char *s = bb_json_str(data, "started_at"), *e = bb_json_str(data, "ended_at");
+    const struct bb_field *fe = bb_kind_field(k, "ended_at");
+    int64_t ts, te;
+    int off;
+    char msg[256];
+
+    if (!s || !e || !fe)
+        return BB_OK;
+    if (bb_time_parse(s, &ts, &off, NULL) != BB_OK || bb_time_parse(e, &te, &off, NULL) != BB_OK)
+        return BB_OK;   /* reported by the field checks */
+    if (te < ts) {
+        MSG(msg, lang, "\"%s\" is before the start \"%s\"", "「%s」早於開始時間「%s」", e, s);
+        return field_fail(eb, lang, k, fe, msg);
+    }
+    return BB_OK;
+}
+
+bb_err bb_record_check_data(const bb_catalog *cat, const struct bb_kind *k,
+                            const cJSON *data, enum bb_lang lang, bb_errbuf *eb)
+{
+    const cJSON *it, *jt;
+    size_t i;
+    bb_err err;
+    char msg[512];
+
+    if (!cJSON_IsObject(data)) {
+        if (lang == BB_LANG_EN)
+            return bb_fail(eb, BB_ERR_INVALID, "%s: \"data\" must be an object of fields", k->name);
+        return bb_fail(eb, BB_ERR_INVALID, "%s：「data」必須是欄位物件", k->name);
+    }
+    cJSON_ArrayForEach(it, data) {
+        const struct bb_field *f = bb_kind_field(k, it->string);
+        if (!f) {
+            char names[600];
+            size_t used = 0;
+            names[0] = '\0';
+            for (i = 0; i < k->nfields && used < sizeof names - 70; i++)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                         i ? ", " : "", k->fields[i].name);
+            if (lang == BB_LANG_EN)
+                return bb_fail(eb, BB_ERR_INVALID,
+                               "%s: unknown field \"%s\"; fields of %s: %s (see: beatbook kinds "
+                               "show %s)", k->name, it->string, k->name, names, k->name);
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s：沒有「%s」這個欄位；%s 的欄位有：%s（請見：beatbook kinds show %s）",
+                           k->name, it->string, k->name, names, k->name);
+        }
+        for (jt = data->child; jt != it; jt = jt->next)
+            if (strcmp(jt->string, it->string) == 0) {
+                MSG(msg, lang, "the field is given twice%s", "欄位重複出現%s", "");
+                return field_fail(eb, lang, k, f, msg);
+            }
+        if (cJSON_IsNull(it) && !bb_record_field_required(k, f, data))
+            continue;   /* explicit null = not given */
+        if ((err = bb_record_check_field(cat, k, f, it, lang, eb)) != BB_OK)
+            return err;
+    }
+    for (i = 0; i < k->nfields; i++) {
+        const struct bb_field *f = &k->fields[i];
+        it = cJSON_GetObjectItemCaseSensitive(data, f->name);
+        if ((!it || cJSON_IsNull(it)) && bb_record_field_required(k, f, data)) {
+            if (f->required)
+                MSG(msg, lang, "a value is required (type: %s)", "此欄位必填（類型：%s）",
+                    bb_ftype_name(f->type));
+            else
+                MSG(msg, lang, "a value is required when \"%s\" is %s",
+                    "當「%s」為 %s 時此欄位必填", f->required_if_field,
+                    bb_json_str(data, f->required_if_field)
+                        ? bb_json_str(data, f->required_if_field)
+                        : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, f->required_if_field))
+                              ? "true" : "false");
+            return field_fail(eb, lang, k, f, msg);
+        }
+    }
+    return check_time_order(k, data, lang, eb);
+}
+
+/* Envelope checks. */
+static bb_err env_fail(bb_errbuf *eb, enum bb_lang lang, const char *kind, const char *key,
+                       const char *en, const char *zh)
+{
+    if (lang == BB_LANG_EN)
+        return bb_fail(eb, BB_ERR_INVALID, "%s: \"%s\": %s", kind, key, en);
+    return bb_fail(eb, BB_ERR_INVALID, "%s：「%s」：%s", kind, key, zh);
+}
+
+static bb_err check_text(const cJSON *rec, const char *key, size_t maxlen, int required,
+                         const char *kind, enum bb_lang lang, bb_errbuf *eb)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
+    long n;
+    if (!v && !required)
+        return BB_OK;
+    if (!cJSON_IsString(v))
+        return env_fail(eb, lang, kind, key, "a text value is required", "必須提供文字");
+    n = bb_utf8_length(v->valuestring);
+    if (n < 1 || (size_t)n > maxlen)
+        return env_fail(eb, lang, kind, key, "must be 1 to the allowed number of characters",
+                        "長度不符（不可為空或過長）");
+    return BB_OK;
+}
+
+static bb_err check_time_key(const cJSON *rec, const char *key, const char *kind,
+                             enum bb_lang lang, bb_errbuf *eb)
+{
+    const char *s = bb_json_str(rec, key);
+    int64_t t;
+    int off;
+    bb_errbuf sub;
+    if (!s)
+        return env_fail(eb, lang, kind, key, "a date and time with offset is required",
+                        "必須提供含時區的日期時間");
+    if (bb_time_parse(s, &t, &off, &sub) != BB_OK)
+        return env_fail(eb, lang, kind, key, sub.msg, sub.msg);
+    return BB_OK;
+}
+
+bb_err bb_record_validate(const bb_catalog *cat, const cJSON *rec, enum bb_lang lang,
+                          bb_errbuf *eb)
+{
+    static const char *const keys[] = {"id", "kind", "rev", "status", "device", "officer",
+                                       "org_unit", "occurred_at", "recorded_at", "location",
+                                       "data", "void_reason"};
+    const struct bb_kind *k;
+    const char *kindname, *status, *id, *unit;
+    const cJSON *it, *rev;
+    bb_errbuf sub;
+    bb_err err;
+    size_t i;
+
+    if (!cJSON_IsObject(rec))
+        return bb_fail(eb, BB_ERR_INVALID, lang == BB_LANG_EN ? "a record must be a JSON object"
+                                                              : "紀錄必須是 JSON 物件");
+    kindname = bb_json_str(rec, "kind");
+    if (!kindname || !(k = bb_catalog_kind(cat, kindname))) {
+        if (lang == BB_LANG_EN)
+            return bb_fail(eb, BB_ERR_INVALID, "unknown record kind \"%s\" (see: beatbook kinds)",
+                           kindname ? kindname : "(missing)");
+        return bb_fail(eb, BB_ERR_INVALID, "未知的紀錄類別「%s」（請見：beatbook kinds）",
+                       kindname ? kindname : "（未提供）");
+    }
+    cJSON_ArrayForEach(it, rec) {
+        for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+            if (strcmp(it->string, keys[i]) == 0)
+                break;
+        if (i == sizeof keys / sizeof keys[0])
+            return env_fail(eb, lang, kindname, it->string, "unknown key in a record",
+                            "紀錄中不應有此鍵");
+    }
+    id = bb_json_str(rec, "id");
+    if (!id || !bb_uuid_valid(id))
+        return env_fail(eb, lang, kindname, "id", "must be a UUID", "必須是 UUID");
+    status = bb_json_str(rec, "status");
+    if (!status || (strcmp(status, "draft") && strcmp(status, "final") && strcmp(status, "void")))
+        return env_fail(eb, lang, kindname, "status", "must be draft, final or void",
+                        "必須是 draft、final 或 void");
+    rev = cJSON_GetObjectItemCaseSensitive(rec, "rev");
+    if (!cJSON_IsNumber(rev) || rev->valuedouble != floor(rev->valuedouble) ||
+        rev->valuedouble < (strcmp(status, "draft") == 0 ? 0 : 1) || rev->valuedouble > 1e6)
+        return env_fail(eb, lang, kindname, "rev", "must be a revision number (1, 2, ...)",
+                        "必須是版本號（1、2…）");
+    if ((err = check_text(rec, "device", 64, 1, kindname, lang, eb)) != BB_OK ||
+        (err = check_text(rec, "officer", 32, 1, kindname, lang, eb)) != BB_OK)
+        return err;
+    unit = bb_json_str(rec, "org_unit");
+    if (!unit || !bb_catalog_ref(cat, "units", unit))
+        return env_fail(eb, lang, kindname, "org_unit",
+                        "not a known org unit (see: beatbook ref units)",
+                        "不是已知的單位（請見：beatbook ref units）");
+    if ((err = check_time_key(rec, "occurred_at", kindname, lang, eb)) != BB_OK ||
+        (err = check_time_key(rec, "recorded_at", kindname, lang, eb)) != BB_OK)
+        return err;
+    it = cJSON_GetObjectItemCaseSensitive(rec, "location");
+    if (it && !cJSON_IsNull(it) && check_geo(it, &sub) != BB_OK)
+        return env_fail(eb, lang, kindname, "location", sub.msg, sub.msg);
+    if (strcmp(status, "void") == 0) {
+        if ((err = check_text(rec, "void_reason", BB_VOID_REASON_MAX, 1, kindname, lang, eb)) != BB_OK)
+            return err;
+    } else if (cJSON_GetObjectItemCaseSensitive(rec, "void_reason")) {
+        return env_fail(eb, lang, kindname, "void_reason", "only a void record has a reason",
+                        "只有作廢的紀錄才有作廢原因");
+    }
+    it = cJSON_GetObjectItemCaseSensitive(rec, "data");
+    if ((err = bb_record_check_data(cat, k, it, lang, eb)) != BB_OK)
+        return err;
+    /* Work with a start and an end (a patrol, a duty) is finished only with its end. */
+    if (strcmp(status, "draft") != 0 && bb_kind_field(k, "started_at") &&
+        bb_kind_field(k, "ended_at") && !bb_json_str(it, "ended_at")) {
+        char msg[200];
+        MSG(msg, lang, "a finished %s needs its end time%s", "已完成的 %s 需要結束時間%s",
+            k->name, "");
+        return field_fail(eb, lang, k, bb_kind_field(k, "ended_at"), msg);
+    }
+    return BB_OK;
+}
+
+/* ---- coercion of typed-in text ---- */
+
+static int parse_bool(const char *s, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "y", "1", "t", "是", "有", "對"};
+    static const char *const no[] = {"false", "no", "n", "0", "f", "否", "無", "不是"};
+    size_t i;
+    for (i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return 1;
+        }
+    for (i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return 1;
+        }
+    return 0;
+}
+
+bb_err bb_record_coerce(const bb_catalog *cat, const struct bb_kind *k,
+                        const struct bb_field *f, const char *text, int64_t now,
+                        int allow_index, enum bb_lang lang, cJSON **out, bb_errbuf *eb)
+{
+    char msg[768], val[80], *end;
+    cJSON *v = NULL;
+    bb_errbuf sub;
+    bb_err err;
+
+    *out = NULL;
+    quote_value(val, sizeof val, text);
+    switch (f->type) {
+    case BB_F_TEXT:
+        v = cJSON_CreateString(text);
+        break;
+    case BB_F_INTEGER: {
+        long long n;
+        errno = 0;
+        n = strtoll(text, &end, 10);
+        if (end == text || *end != '\0' || errno || llabs(n) >= (long long)MAX_SAFE_INT) {
+            MSG(msg, lang, "\"%s\" is not a whole number", "「%s」不是整數", val);
+            return field_fail(eb, lang, k, f, msg);
+        }
+        v = cJSON_CreateNumber((double)n);
+        break;
+    }
+    case BB_F_NUMBER: {
+        double d;
+        errno = 0;
+        d = strtod(text, &end);
+        if (end == text || *end != '\0' || errno || !isfinite(d)) {
+            MSG(msg, lang, "\"%s\" is not a number", "「%s」不是數字", val);
+            return field_fail(eb, lang, k, f, msg);
+        }
+        v = cJSON_CreateNumber(d);
+        break;
+    }
+    case BB_F_BOOLEAN: {
+        int b;
+        if (!parse_bool(text, &b)) {
+            MSG(msg, lang, "\"%s\" is not yes/no; use true or false",
+                "「%s」不是是/否；請用 true（是）或 false（否）", val);
+            return field_fail(eb, lang, k, f, msg);
+        }
+        v = cJSON_CreateBool(b);
+        break;
+    }
+    case BB_F_ENUM: {
+        const char *code = NULL;
+        size_t i;
+        if (allow_index) {
+            long idx = strtol(text, &end, 10);
+            if (end != text && *end == '\0' && idx >= 1 && (size_t)idx <= f->nvalues)
+                code = f->values[idx - 1].code;
+        }
+        for (i = 0; !code && i < f->nvalues; i++) {
+            const struct bb_enum_value *ev = &f->values[i];
+            if (strcasecmp(text, ev->code) == 0 ||
+                (ev->label.zh && strcmp(text, ev->label.zh) == 0) ||
+                (ev->label.en && strcasecmp(text, ev->label.en) == 0))
+                code = ev->code;
+        }
+        v = cJSON_CreateString(code ? code : text);   /* unknown: reported by the check */
+        break;
+    }
+    case BB_F_DATETIME: {
+        int64_t t;
+        int off;
+        char iso[BB_TIME_MAX];
+        if (bb_time_parse_loose(text, now, &t, &off, &sub) != BB_OK)
+            return field_fail(eb, lang, k, f, sub.msg);
+        bb_time_format(t, off, iso);
+        v = cJSON_CreateString(iso);
+        break;
+    }
+    case BB_F_REF: {
+        char code[40];
+        size_t i, n = strlen(text);
+        if (n >= sizeof code)
+            n = sizeof code - 1;
+        for (i = 0; i < n; i++)
+            code[i] = (char)toupper((unsigned char)text[i]);
+        code[n] = '\0';
+        v = cJSON_CreateString(bb_catalog_ref(cat, f->ref, code) ? code : text);
+        break;
+    }
+    case BB_F_GEO:
+        if (bb_geo_parse(text, &v, &sub) != BB_OK)
+            return field_fail(eb, lang, k, f, sub.msg);
+        break;
+    }
+    if (!v)
+        return bb_fail(eb, BB_ERR_NOMEM, "out of memory");
+    if ((err = bb_record_check_field(cat, k, f, v, lang, eb)) != BB_OK) {
+        cJSON_Delete(v);
+        return err;
+    }
+    *out = v;
+    return BB_OK;
+}

@@ -1,0 +1,65 @@
+/*
+ * bb_record — one record from the field: its envelope, its data, and the
+ * rules that decide whether it may be stored (DESIGN.md §3).
+ *
+ *   {"id":UUIDv7,"kind":..,"rev":n,"status":"draft|final|void",
+ *    "device":..,"officer":..,"org_unit":..,"occurred_at":ISO,
+ *    "recorded_at":ISO,"location":{"lat":..,"lon":..},"data":{..},
+ *    "void_reason":".." (void only)}
+ *
+ * The collector validates before it stores; HQ validates again on ingest
+ * with the same code.  Messages name the record kind, the field (code and
+ * label in the chosen language), the value and what is allowed, e.g.
+ *   parking_citation: field "segment" (Listed segment): "SEG-9999" is not in
+ *   the list of listed road segments (see: beatbook ref segments)
+ *
+ * Errors: BB_ERR_INVALID with the message in eb; BB_ERR_NOMEM.
+ */
+#ifndef BB_RECORD_H
+#define BB_RECORD_H
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "bb_catalog.h"
+#include "bb_err.h"
+
+#define BB_RECORD_MAX_BYTES (256 * 1024)   /* canonical JSON of one record */
+#define BB_VOID_REASON_MAX 500             /* characters */
+
+/*
+ * Turn a value typed by a person (command line or prompt) into the JSON
+ * value of field f: "12" → 12, "yes"/"是" → true, "2018-03-15 14:20" →
+ * "2018-03-15T14:20:00+08:00", "24.15,120.67" → {"lat":..,"lon":..}, an enum
+ * label or code → its code, a ref code in any case → its listed code.
+ * With allow_index, a number 1..n picks the n-th enum value (prompt menus).
+ * `now` is the current Unix time (for "now" and "HH:MM").
+ * The value is range-checked as bb_record_check_field() would.
+ */
+bb_err bb_record_coerce(const bb_catalog *cat, const struct bb_kind *k,
+                        const struct bb_field *f, const char *text, int64_t now,
+                        int allow_index, enum bb_lang lang, cJSON **out, bb_errbuf *eb);
+
+/* Check one JSON value against field f (type, range, length, list membership). */
+bb_err bb_record_check_field(const bb_catalog *cat, const struct bb_kind *k,
+                             const struct bb_field *f, const cJSON *v,
+                             enum bb_lang lang, bb_errbuf *eb);
+
+/*
+ * Check the data object of kind k: no unknown or duplicate fields, each field
+ * valid, required and required-if fields present, datetime order rules.
+ */
+bb_err bb_record_check_data(const bb_catalog *cat, const struct bb_kind *k,
+                            const cJSON *data, enum bb_lang lang, bb_errbuf *eb);
+
+/* Check a whole record: envelope and data. */
+bb_err bb_record_validate(const bb_catalog *cat, const cJSON *rec, enum bb_lang lang,
+                          bb_errbuf *eb);
+
+/* Parse "lat,lon" into a geo object (ranges checked). */
+bb_err bb_geo_parse(const char *text, cJSON **out, bb_errbuf *eb);
+
+/* True when field f must be present given the rest of data. */
+int bb_record_field_required(const struct bb_kind *k, const struct bb_field *f,
+                             const cJSON *data);
+
+#endif
