@@ -79,14 +79,26 @@ bb_err bb_fail(bb_errbuf *eb, bb_err code, const char *fmt, ...)
 
 void bb_errbuf_prefix(bb_errbuf *eb, const char *fmt, ...)
 {
-    char prefix[256], old[sizeof eb->msg];
+    char old[sizeof eb->msg];
+    size_t n, keep;
     va_list ap;
 
     if (!eb)
         return;
-    va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
     memcpy(old, eb->msg, sizeof old);
-    snprintf(eb->msg, sizeof eb->msg, "%s: %s", prefix, old);
+    old[sizeof old - 1] = '\0';
+    va_start(ap, fmt);
+    vsnprintf(eb->msg, sizeof eb->msg, fmt, ap);
+    va_end(ap);
+    /* Append ": old", cutting the old message if the whole does not fit. */
+    n = strlen(eb->msg);
+    if (n + 3 >= sizeof eb->msg)
+        return;
+    memcpy(eb->msg + n, ": ", 2);
+    n += 2;
+    keep = strlen(old);
+    if (keep > sizeof eb->msg - n - 1)
+        keep = sizeof eb->msg - n - 1;
+    memcpy(eb->msg + n, old, keep);
+    eb->msg[n + keep] = '\0';
 }

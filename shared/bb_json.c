@@ -185,7 +185,8 @@ bb_err bb_json_parse(const char *text, size_t len, const char *what,
                 col++;
             }
         }
-        if (off >= len)
+        /* cJSON points at the last byte it read; at the end means truncated. */
+        if (off + 1 >= len)
             return bb_fail(eb, BB_ERR_INVALID,
                            "%s: invalid JSON: input ends too early (truncated?) at line %u",
                            what, line);
