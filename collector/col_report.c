@@ -11,6 +11,7 @@
 #include "col_cli.h"
 #include "col_store.h"
 #include "bb_json.h"
+#include "bb_text.h"
 #include "bb_time.h"
 
 #include <getopt.h>
@@ -91,6 +92,13 @@ static bb_err report_row(const cJSON *rec, void *arg)
         r->complaints_attitude++;
     }
     return BB_OK;
+}
+
+static void kpi_line(const char *kpi, const char *what, long value)
+{
+    printf("  %-3s", kpi);
+    bb_text_pad(stdout, what, 40);
+    printf("%8ld\n", value);
 }
 
 bb_err col_cmd_report(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
@@ -182,21 +190,20 @@ bb_err col_cmd_report(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     }
     printf("\n%s\n", T(ctx, "provisional KPI inputs for this unit (local data only):",
                         "本單位 KPI 輸入（僅本機資料，暫定）："));
-    printf("  K1 %-44s %ld\n", T(ctx, "criminal cases", "刑案發生數"), r.cases);
-    printf("  K2 %-44s %ld\n", T(ctx, "case clearances (by cleared_at)", "破獲數（依破獲時間）"),
-           r.clearances);
-    printf("  K3 %-44s %ld\n", T(ctx, "casualties at listed intersections", "列管路口傷亡人數"),
-           r.casualties_listed);
+    kpi_line("K1", T(ctx, "criminal cases", "刑案發生數"), r.cases);
+    kpi_line("K2", T(ctx, "case clearances (by cleared_at)", "破獲數（依破獲時間）"), r.clearances);
+    kpi_line("K3", T(ctx, "casualties at listed intersections", "列管路口傷亡人數"), r.casualties_listed);
     cJSON_ArrayForEach(it, r.by_intersection)
-        printf("       %-10s %ld\n", it->string, (long)it->valuedouble);
-    printf("  K4 %-44s %ld\n", T(ctx, "parking citations, all", "違規停車舉發總數"), r.parking_all);
-    printf("     %-44s %ld\n", T(ctx, "  by police on listed segments", "  列管路段警察攔停／逕行舉發"),
-           r.parking_police_listed);
-    printf("     %-44s %ld\n", T(ctx, "  from citizen reports", "  民眾檢舉"), r.parking_citizen);
-    printf("  K5 %-44s %ld\n", T(ctx, "road-works violations found", "道路違規施工查獲數"),
-           r.roadworks_violations);
-    printf("  K6 %-44s %ld\n", T(ctx, "service-attitude complaints", "服務態度投訴數"),
-           r.complaints_attitude);
+    {
+        char code[48];
+        snprintf(code, sizeof code, "  %s", it->string);
+        kpi_line("", code, (long)it->valuedouble);
+    }
+    kpi_line("K4", T(ctx, "parking citations, all", "違規停車舉發總數"), r.parking_all);
+    kpi_line("", T(ctx, "  by police on listed segments", "  列管路段警察攔停／逕行舉發"), r.parking_police_listed);
+    kpi_line("", T(ctx, "  from citizen reports", "  民眾檢舉"), r.parking_citizen);
+    kpi_line("K5", T(ctx, "road-works violations found", "道路違規施工查獲數"), r.roadworks_violations);
+    kpi_line("K6", T(ctx, "service-attitude complaints", "服務態度投訴數"), r.complaints_attitude);
 out:
     cJSON_Delete(r.per_kind);
     cJSON_Delete(r.by_intersection);

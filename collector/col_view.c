@@ -72,7 +72,7 @@ static bb_err list_row(const cJSON *rec, void *arg)
     const struct bb_kind *k = bb_catalog_kind(ctx->cat, bb_json_str(rec, "kind"));
     const cJSON *data = bb_json_obj(rec, "data"), *it;
     char summary[160] = "", val[80];
-    size_t used = 0;
+    size_t used = 0, i;
     int shown = 0;
 
     ls->count++;
@@ -83,12 +83,15 @@ static bb_err list_row(const cJSON *rec, void *arg)
         cJSON_AddItemToArray(ls->arr, dup);
         return BB_OK;
     }
-    cJSON_ArrayForEach(it, data) {
-        if (shown++ == 3 || used >= sizeof summary - 4)
-            break;
+    /* The first few fields in the kind's own order: the ones that say most. */
+    for (i = 0; k && i < k->nfields && shown < 3 && used < sizeof summary - 4; i++) {
+        it = cJSON_GetObjectItemCaseSensitive(data, k->fields[i].name);
+        if (!it)
+            continue;
         value_text(ctx, k, it->string, it, val, sizeof val);
         used += (size_t)snprintf(summary + used, sizeof summary - used, "%s%s=%s",
                                  used ? " " : "", it->string, val);
+        shown++;
     }
     printf("%s  %-20s %-6s %.25s  %-8s %s\n", bb_json_str(rec, "id"), bb_json_str(rec, "kind"),
            bb_json_str(rec, "status"), bb_json_str(rec, "occurred_at"),
