@@ -262,7 +262,11 @@ static bb_err prompt_missing(struct col_ctx *ctx, const struct bb_kind *k, cJSON
                 cJSON_AddItemToObject(data, f->name, v);
                 break;
             }
-            printf("  %s\n", why.msg);
+            if (f->type == BB_F_ENUM && strspn(line, "0123456789") == (size_t)n)
+                printf(T(ctx, "  choose a number from 1 to %zu\n", "  請輸入 1 到 %zu 的號碼\n"),
+                       f->nvalues);
+            else
+                printf("  %s\n", why.msg);
         }
     }
 out:
