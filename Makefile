@@ -57,7 +57,7 @@ ifneq ($(HQ_OBJ),)
 PROGRAMS += $(BUILD)/bin/beatbook-hq
 endif
 
-.PHONY: all deps check test unit e2e asan demo bench clean
+.PHONY: all deps check test unit e2e asan demo bench fuzz clean
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/libbb.a: $(SHARED_OBJ)
@@ -141,7 +141,18 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) sh bench/collector.sh
 
+# libFuzzer target for the batch parser (clang from Debian); runs for 60 s.
+fuzz: deps
+	@command -v clang >/dev/null || { apt-get install -y -qq clang >/dev/null; }
+	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+	  OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+	  SANFLAGS="-fsanitize=address,undefined" build-fuzz/libbb.a
+	$(Q)mkdir -p build-fuzz/corpus
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
+	  tests/fuzz/fuzz_batch_parse.c build-fuzz/libbb.a $(LDLIBS) -o build-fuzz/fuzz_batch_parse
+	build-fuzz/fuzz_batch_parse -max_len=4096 -max_total_time=60 build-fuzz/corpus
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

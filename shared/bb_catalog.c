@@ -8,6 +8,7 @@
 #include "bb_json.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
