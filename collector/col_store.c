@@ -8,6 +8,7 @@
 #include "bb_time.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ static bb_err meta_put(sqlite3 *db, const char *key, const char *value, bb_errbu
     bb_err err;
     int rc;
 
-    if ((err = bb_db_prepare(db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+    if ((err = bb_db_prepare(db, "INSERT INTO meta (key, value) VALUES (?1, ?2)",
                              &q, eb)) != BB_OK)
         return err;
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
@@ -105,16 +106,26 @@ bb_err col_store_create(const char *home, const char *officer, const char *org_u
     char path[4096], now[BB_TIME_MAX];
     sqlite3 *db;
     bb_err err;
+    int fd;
 
     if ((err = make_dirs(home, 0700, eb)) != BB_OK ||
         (err = db_path(home, path, sizeof path, eb)) != BB_OK)
         return err;
-    if (access(path, F_OK) == 0)
-        return bb_fail(eb, BB_ERR_EXISTS,
-                       "%s: a store already exists here (officer and unit are set); "
-                       "use another BEATBOOK_HOME for a second store", path);
-    if ((err = bb_db_open(path, "collector", BB_DB_CREATE, &db, eb)) != BB_OK)
+    /* O_EXCL: of two `init`s racing for the same folder, exactly one wins. */
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return bb_fail(eb, BB_ERR_EXISTS,
+                           "%s: a store already exists here (officer and unit are set); "
+                           "use another BEATBOOK_HOME for a second store", path);
+        return bb_fail(eb, errno == EACCES ? BB_ERR_PERM : BB_ERR_IO, "create %s: %s", path,
+                       strerror(errno));
+    }
+    close(fd);
+    if ((err = bb_db_open(path, "collector", BB_DB_CREATE, &db, eb)) != BB_OK) {
+        unlink(path);
         return err;
+    }
     if ((err = bb_time_now_taipei(now)) != BB_OK ||
         (err = bb_db_begin(db, eb)) != BB_OK)
         goto out;
@@ -150,7 +161,23 @@ bb_err col_store_open(const char *home, int readonly, col_store **out, bb_errbuf
                       st->path);
         goto fail;
     }
-    if ((err = bb_db_open(st->path, "collector", readonly ? BB_DB_READONLY : 0, &st->db, eb)) != BB_OK)
+    /*
+     * Commands that only read still open read-write, so that an older store
+     * is migrated first (its tables may lack columns the queries use); they
+     * then set query_only.  Only a store on read-only media falls back to a
+     * read-only open, which works when the store is already current.
+     */
+    err = bb_db_open(st->path, "collector", 0, &st->db, eb);
+    if (err == BB_ERR_READONLY && readonly)
+        err = bb_db_open(st->path, "collector", BB_DB_READONLY, &st->db, eb);
+    else if (err == BB_OK && readonly)
+        err = bb_db_exec(st->db, "PRAGMA query_only=ON", eb);
+    if (err == BB_ERR_CORRUPT)
+        err = bb_fail(eb, BB_ERR_CORRUPT,
+                      "%s: not a beatbook store, or it is damaged; restore it from a backup, "
+                      "or start a new store in another folder: BEATBOOK_HOME=DIR beatbook init "
+                      "--officer ID --org-unit CODE", st->path);
+    if (err != BB_OK)
         goto fail;
     if ((err = meta_get(st->db, "officer", st->officer, sizeof st->officer, eb)) != BB_OK ||
         (err = meta_get(st->db, "org_unit", st->org_unit, sizeof st->org_unit, eb)) != BB_OK ||

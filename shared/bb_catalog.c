@@ -333,6 +333,14 @@ bb_err bb_catalog_add_kind(bb_catalog *cat, const char *json, size_t len,
     }
     if ((err = check_kind(&e.kind, origin, eb)) != BB_OK)
         goto fail;
+    e.kind.occurred_at_from = bb_json_str(e.root, "occurred_at_from");
+    if (cJSON_GetObjectItemCaseSensitive(e.root, "occurred_at_from") &&
+        (!e.kind.occurred_at_from || !bb_kind_field(&e.kind, e.kind.occurred_at_from) ||
+         bb_kind_field(&e.kind, e.kind.occurred_at_from)->type != BB_F_DATETIME)) {
+        err = bb_fail(eb, BB_ERR_INVALID,
+                      "%s: \"occurred_at_from\" must name a datetime field of this kind", origin);
+        goto fail;
+    }
 
     for (i = 0; i < cat->nkinds; i++) {
         if (strcmp(cat->kinds[i].kind.name, e.kind.name) == 0) {

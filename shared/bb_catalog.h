@@ -70,6 +70,9 @@ struct bb_field {
 struct bb_kind {
     const char *name;
     int version;
+    /* A datetime field whose value is the record's occurred_at unless one is
+     * given (a patrol happens when it starts); NULL when none. */
+    const char *occurred_at_from;
     struct bb_label label, description;
     const struct bb_field *fields;
     size_t nfields;

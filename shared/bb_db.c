@@ -218,18 +218,30 @@ bb_err bb_db_open(const char *path, const char *schema, int flags,
         sqlite3_busy_timeout(db, ms > 0 ? ms : BB_DB_BUSY_TIMEOUT_MS);
     }
     /* journal_mode=WAL needs write access; skip it for read-only opens. */
-    err = bb_db_exec(db, (flags & BB_DB_READONLY)
-                             ? "PRAGMA foreign_keys=ON; PRAGMA query_only=ON"
-                             : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                               "PRAGMA foreign_keys=ON",
-                     eb);
-    if (err == BB_OK && !(flags & BB_DB_READONLY))
-        err = migrate(db, path, schema, eb);
-    else if (err == BB_OK) {
-        int have;
+    err = bb_db_exec(db, "PRAGMA foreign_keys=ON", eb);
+    if (err == BB_OK && !(flags & BB_DB_READONLY)) {
+        /* Only a store we are creating may start from version 0: anything
+         * else at version 0 is some other program's database, which we must
+         * not touch. */
+        int have = 0;
         err = get_user_version(db, &have, eb);
+        if (err == BB_OK && have == 0 && !(flags & BB_DB_CREATE))
+            err = bb_fail(eb, BB_ERR_CORRUPT, "%s: not a beatbook %s store (or damaged); "
+                          "restore it from a backup or use another folder", path, schema);
+        if (err == BB_OK)
+            err = bb_db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL", eb);
+        if (err == BB_OK)
+            err = migrate(db, path, schema, eb);
+    } else if (err == BB_OK) {
+        int have;
+        err = bb_db_exec(db, "PRAGMA query_only=ON", eb);
+        if (err == BB_OK)
+            err = get_user_version(db, &have, eb);
         if (err == BB_OK && have == 0)
             err = bb_fail(eb, BB_ERR_CORRUPT, "%s: not a beatbook store", path);
+        else if (err == BB_OK && have < bb_db_schema_version(schema))
+            err = bb_fail(eb, BB_ERR_READONLY, "%s: the store is from an older beatbook and "
+                          "must be upgraded, which needs write access", path);
     }
     if (err != BB_OK) {
         if (strncmp(eb ? eb->msg : "", path, strlen(path)) != 0)

@@ -343,9 +343,13 @@ static bb_err check_text(const cJSON *rec, const char *key, size_t maxlen, int r
     if (!cJSON_IsString(v))
         return env_fail(eb, lang, kind, key, "a text value is required", "必須提供文字");
     n = bb_utf8_length(v->valuestring);
-    if (n < 1 || (size_t)n > maxlen)
-        return env_fail(eb, lang, kind, key, "must be 1 to the allowed number of characters",
-                        "長度不符（不可為空或過長）");
+    if (n < 1 || (size_t)n > maxlen) {
+        if (lang == BB_LANG_EN)
+            return bb_fail(eb, BB_ERR_INVALID, "%s: \"%s\": must be 1 to %zu characters, not %ld",
+                           kind, key, maxlen, n);
+        return bb_fail(eb, BB_ERR_INVALID, "%s：「%s」：長度須為 1 到 %zu 字（目前 %ld 字）",
+                       kind, key, maxlen, n);
+    }
     return BB_OK;
 }
 
@@ -412,16 +416,25 @@ bb_err bb_record_validate(const bb_catalog *cat, const cJSON *rec, enum bb_lang 
         (err = check_text(rec, "officer", 32, 1, kindname, lang, eb)) != BB_OK)
         return err;
     unit = bb_json_str(rec, "org_unit");
-    if (!unit || !bb_catalog_ref(cat, "units", unit))
-        return env_fail(eb, lang, kindname, "org_unit",
-                        "not a known org unit (see: beatbook ref units)",
-                        "不是已知的單位（請見：beatbook ref units）");
+    if (!unit || !bb_catalog_ref(cat, "units", unit)) {
+        char val[80];
+        quote_value(val, sizeof val, unit ? unit : "");
+        if (lang == BB_LANG_EN)
+            return bb_fail(eb, BB_ERR_INVALID, "%s: \"org_unit\": \"%s\" is not a known org "
+                           "unit (see: beatbook ref units)", kindname, val);
+        return bb_fail(eb, BB_ERR_INVALID, "%s：「org_unit」：「%s」不是已知的單位"
+                       "（請見：beatbook ref units）", kindname, val);
+    }
     if ((err = check_time_key(rec, "occurred_at", kindname, lang, eb)) != BB_OK ||
         (err = check_time_key(rec, "recorded_at", kindname, lang, eb)) != BB_OK)
         return err;
     it = cJSON_GetObjectItemCaseSensitive(rec, "location");
-    if (it && !cJSON_IsNull(it) && check_geo(it, &sub) != BB_OK)
-        return env_fail(eb, lang, kindname, "location", sub.msg, sub.msg);
+    if (it && !cJSON_IsNull(it) && check_geo(it, &sub) != BB_OK) {
+        char *text = bb_json_canonical(it), val[80];
+        quote_value(val, sizeof val, text ? text : "?");
+        free(text);
+        return bb_fail(eb, BB_ERR_INVALID, "%s: \"location\": %s: %s", kindname, val, sub.msg);
+    }
     if (strcmp(status, "void") == 0) {
         if ((err = check_text(rec, "void_reason", BB_VOID_REASON_MAX, 1, kindname, lang, eb)) != BB_OK)
             return err;
@@ -433,7 +446,7 @@ bb_err bb_record_validate(const bb_catalog *cat, const cJSON *rec, enum bb_lang 
     if ((err = bb_record_check_data(cat, k, it, lang, eb)) != BB_OK)
         return err;
     /* Work with a start and an end (a patrol, a duty) is finished only with its end. */
-    if (strcmp(status, "draft") != 0 && bb_kind_field(k, "started_at") &&
+    if (strcmp(status, "final") == 0 && bb_kind_field(k, "started_at") &&
         bb_kind_field(k, "ended_at") && !bb_json_str(it, "ended_at")) {
         char msg[200];
         MSG(msg, lang, "a finished %s needs its end time%s", "已完成的 %s 需要結束時間%s",
@@ -493,7 +506,9 @@ bb_err bb_record_coerce(const bb_catalog *cat, const struct bb_kind *k,
         double d;
         errno = 0;
         d = strtod(text, &end);
-        if (end == text || *end != '\0' || errno || !isfinite(d)) {
+        /* strtod also takes hex, "inf" and "nan": people mean decimal. */
+        if (end == text || *end != '\0' || errno || !isfinite(d) ||
+            strspn(text, "+-0123456789.eE") != strlen(text)) {
             MSG(msg, lang, "\"%s\" is not a number", "「%s」不是數字", val);
             return field_fail(eb, lang, k, f, msg);
         }
@@ -562,4 +577,40 @@ bb_err bb_record_coerce(const bb_catalog *cat, const struct bb_kind *k,
     }
     *out = v;
     return BB_OK;
+}
+
+/* Rewrite one datetime string in place to bb_time_format's form. */
+static void normalize_time(cJSON *obj, const char *key)
+{
+    const char *s = bb_json_str(obj, key);
+    int64_t t;
+    int off;
+    char iso[BB_TIME_MAX];
+
+    if (s && bb_time_parse(s, &t, &off, NULL) == BB_OK &&
+        bb_time_format(t, off, iso) == BB_OK && strcmp(iso, s) != 0)
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, cJSON_CreateString(iso));
+}
+
+void bb_record_normalize(const bb_catalog *cat, cJSON *rec)
+{
+    const struct bb_kind *k = bb_catalog_kind(cat, bb_json_str(rec, "kind") ?
+                                                   bb_json_str(rec, "kind") : "");
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(rec, "data"), *it, *next;
+    size_t i;
+
+    if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(rec, "location")))
+        cJSON_DeleteItemFromObjectCaseSensitive(rec, "location");
+    normalize_time(rec, "occurred_at");
+    normalize_time(rec, "recorded_at");
+    if (!cJSON_IsObject(data))
+        return;
+    for (it = data->child; it; it = next) {
+        next = it->next;
+        if (cJSON_IsNull(it))
+            cJSON_Delete(cJSON_DetachItemViaPointer(data, it));
+    }
+    for (i = 0; k && i < k->nfields; i++)
+        if (k->fields[i].type == BB_F_DATETIME)
+            normalize_time(data, k->fields[i].name);
 }

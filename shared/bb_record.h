@@ -55,6 +55,14 @@ bb_err bb_record_check_data(const bb_catalog *cat, const struct bb_kind *k,
 bb_err bb_record_validate(const bb_catalog *cat, const cJSON *rec, enum bb_lang lang,
                           bb_errbuf *eb);
 
+/*
+ * Bring a record into its one stored form before validation: datetimes as
+ * bb_time_format writes them (same instant, same offset; fractions dropped),
+ * explicit nulls in data and a null location removed.  Leaves anything it
+ * cannot parse alone for bb_record_validate to report.
+ */
+void bb_record_normalize(const bb_catalog *cat, cJSON *rec);
+
 /* Parse "lat,lon" into a geo object (ranges checked). */
 bb_err bb_geo_parse(const char *text, cJSON **out, bb_errbuf *eb);
 

@@ -279,10 +279,6 @@ def test_import_ignores_nothing_and_takes_kind_key(store):
     assert store.counts() == (1, 1)
 
 
-@known_bug("`add KIND --json` stores occurred_at and datetime fields exactly as written in "
-           "the file (e.g. '2018-03-15t14:20:00.123z' or with fractions of a second), while "
-           "the command line normalises them to 2018-03-15T14:20:00+08:00 form; records in the "
-           "store and the outbox then carry non-canonical times")
 def test_import_normalises_times(store):
     r = store.import_json("complaint", {
         "occurred_at": "2018-03-15t06:20:00.123z",

@@ -156,10 +156,6 @@ def test_bad_data_exit_65(seeded, case):
     check_data_error(seeded, *DATA_CASES[case])
 
 
-@known_bug("messages for a bad envelope value do not quote the value: `add complaint ... "
-           "org_unit=P99-S01` says 'complaint: \"org_unit\": not a known org unit' and "
-           "`location=91,120` says 'complaint: location: latitude must be within -90..90 ...', "
-           "neither names the value given")
 @pytest.mark.parametrize("case", sorted(BUGGY_DATA_CASES))
 def test_bad_envelope_value_named_in_message(seeded, case):
     check_data_error(seeded, *BUGGY_DATA_CASES[case])

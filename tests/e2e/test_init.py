@@ -62,10 +62,6 @@ def test_init_bad_arguments_exit_64_and_create_nothing(bb, home, args, needle):
     assert not (home / "field.db").exists()
 
 
-@known_bug("two `beatbook init` run at the same time can both succeed: the store is checked "
-           "with access() before it is created, and the later one overwrites officer/device "
-           "(INSERT OR REPLACE), so an init that said 'store created' with device X leaves a "
-           "store with device Y", strict=False)
 def test_concurrent_init_only_one_wins(tmp_path):
     # The race needs the processes to overlap; a few rounds make it very likely to show.
     for trial in range(40):

@@ -93,9 +93,6 @@ def test_v1_store_migrated_once_by_concurrent_writers(home):
     assert len(st.list()) == 7
 
 
-@known_bug("commands that only read (list, show, status, report) open the store read-only and "
-           "never migrate it, yet run today's queries: on a schema-version-1 store "
-           "`beatbook status --json` exits 74 with 'prepare statement: no such column: batch_seq'")
 def test_v1_store_status_works(home):
     st = make_v1_store(home)
     r = st.run("status", "--json", lang="en")
@@ -104,8 +101,6 @@ def test_v1_store_status_works(home):
     assert (s["final"], s["unsent_revisions"]) == (1, 1)
 
 
-@known_bug("a store at schema version 1 opened by `beatbook list` stays at version 1 (only "
-           "writing commands migrate); the spec says a store opened by beatbook is migrated")
 def test_v1_store_migrated_by_list(home):
     st = make_v1_store(home)
     assert st.list() == [OLD]

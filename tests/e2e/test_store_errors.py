@@ -106,10 +106,6 @@ def test_foreign_sqlite_file_refused_by_readers(home, args):
     assert sha256(db) == before
 
 
-@known_bug("a command that writes (add, patrol, edit, void) on a field.db that is some other "
-           "SQLite database applies beatbook's migrations to it (adds meta/records/revisions, "
-           "sets user_version and WAL mode) before it finds there is no officer and refuses "
-           "with 'the store has no \"officer\" setting' (exit 74): the foreign file is modified")
 def test_foreign_sqlite_file_not_modified_by_add(home):
     home.mkdir(mode=0o700)
     db = home / "field.db"
