@@ -28,7 +28,7 @@ WARN   += -Werror
 endif
 CPPFLAGS += -D_GNU_SOURCE -Ishared -I$(BUILD)/gen -MMD -MP
 CFLAGS  += $(WARN) $(HARDEN) $(OPT) $(shell pkg-config --cflags $(PC_PKGS) 2>/dev/null)
-LDFLAGS += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
+LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PC_PKGS) 2>/dev/null) \
            -lmbedtls -lmbedx509 -lmbedcrypto -lm
 
@@ -138,7 +138,7 @@ demo: deps
 	$(Q)BUILD=$(BUILD) sh tools/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/bin/beatbook
 	$(Q)BUILD=$(BUILD) sh bench/collector.sh
 
 # libFuzzer target for the batch parser (clang from Debian); runs for 60 s.

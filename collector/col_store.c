@@ -196,6 +196,9 @@ void col_store_close(col_store *st)
 {
     if (!st)
         return;
+    sqlite3_finalize(st->q_rev);
+    sqlite3_finalize(st->q_upsert);
+    sqlite3_finalize(st->q_revision);
     bb_db_close(st->db);
     free(st);
 }
@@ -215,21 +218,34 @@ void col_store_rollback(col_store *st)
     bb_db_rollback(st->db);
 }
 
+/* Prepare *q once; later calls reset it for reuse. */
+static bb_err cached(col_store *st, sqlite3_stmt **q, const char *sql, bb_errbuf *eb)
+{
+    int rc;
+
+    if (*q) {
+        sqlite3_reset(*q);
+        sqlite3_clear_bindings(*q);
+        return BB_OK;
+    }
+    rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q, NULL);
+    return rc == SQLITE_OK ? BB_OK : bb_db_err(st->db, rc, "prepare statement", eb);
+}
+
 static long current_rev(col_store *st, const char *id, bb_err *err, bb_errbuf *eb)
 {
-    sqlite3_stmt *q;
     long rev = -1;
     int rc;
 
-    if ((*err = bb_db_prepare(st->db, "SELECT rev FROM records WHERE id = ?1", &q, eb)) != BB_OK)
+    if ((*err = cached(st, &st->q_rev, "SELECT rev FROM records WHERE id = ?1", eb)) != BB_OK)
         return -1;
-    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(q);
+    sqlite3_bind_text(st->q_rev, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st->q_rev);
     if (rc == SQLITE_ROW)
-        rev = sqlite3_column_int64(q, 0);
+        rev = sqlite3_column_int64(st->q_rev, 0);
     else if (rc != SQLITE_DONE)
         *err = bb_db_err(st->db, rc, "read record", eb);
-    sqlite3_finalize(q);
+    sqlite3_reset(st->q_rev);
     return rev;
 }
 
@@ -240,7 +256,6 @@ bb_err col_store_put(col_store *st, const cJSON *rec, long expect_rev, bb_errbuf
     const cJSON *jrev = cJSON_GetObjectItemCaseSensitive(rec, "rev");
     int64_t occ_unix;
     int off;
-    long have;
     char *body;
     sqlite3_stmt *q;
     bb_err err = BB_OK;
@@ -249,13 +264,17 @@ bb_err col_store_put(col_store *st, const cJSON *rec, long expect_rev, bb_errbuf
     if (!id || !status || !occurred || !cJSON_IsNumber(jrev) ||
         bb_time_parse(occurred, &occ_unix, &off, NULL) != BB_OK)
         return bb_fail(eb, BB_ERR_INTERNAL, "col_store_put: record not validated");
-    have = current_rev(st, id, &err, eb);
-    if (err != BB_OK)
-        return err;
-    if (have != expect_rev)
-        return bb_fail(eb, BB_ERR_CONFLICT,
-                       "record %s changed while you were editing it (now revision %ld); "
-                       "look at it again with: beatbook show %s", id, have, id);
+    /* A new record (expect_rev -1) needs no look-up: its fresh UUIDv7 id
+     * cannot exist, and the primary key would refuse it if it did. */
+    if (expect_rev >= 0) {
+        long have = current_rev(st, id, &err, eb);
+        if (err != BB_OK)
+            return err;
+        if (have != expect_rev)
+            return bb_fail(eb, BB_ERR_CONFLICT,
+                           "record %s changed while you were editing it (now revision %ld); "
+                           "look at it again with: beatbook show %s", id, have, id);
+    }
     body = bb_json_canonical(rec);
     if (!body)
         return BB_ERR_NOMEM;
@@ -263,16 +282,17 @@ bb_err col_store_put(col_store *st, const cJSON *rec, long expect_rev, bb_errbuf
         free(body);
         return bb_fail(eb, BB_ERR_TOOBIG, "record %s is larger than 256 KiB", id);
     }
-    err = bb_db_prepare(st->db,
-                        "INSERT INTO records (id, kind, rev, status, org_unit, officer, occurred_at,"
-                        " occurred_unix, recorded_at, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
-                        " ON CONFLICT (id) DO UPDATE SET rev = excluded.rev,"
-                        " status = excluded.status, org_unit = excluded.org_unit,"
-                        " occurred_at = excluded.occurred_at, occurred_unix = excluded.occurred_unix,"
-                        " recorded_at = excluded.recorded_at, body = excluded.body",
-                        &q, eb);
+    err = cached(st, &st->q_upsert,
+                 "INSERT INTO records (id, kind, rev, status, org_unit, officer, occurred_at,"
+                 " occurred_unix, recorded_at, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+                 " ON CONFLICT (id) DO UPDATE SET rev = excluded.rev,"
+                 " status = excluded.status, org_unit = excluded.org_unit,"
+                 " occurred_at = excluded.occurred_at, occurred_unix = excluded.occurred_unix,"
+                 " recorded_at = excluded.recorded_at, body = excluded.body"
+                 " WHERE ?11 >= 0", eb);
     if (err != BB_OK)
         goto out;
+    q = st->q_upsert;
     sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, bb_json_str(rec, "kind"), -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, (sqlite3_int64)jrev->valuedouble);
@@ -283,25 +303,31 @@ bb_err col_store_put(col_store *st, const cJSON *rec, long expect_rev, bb_errbuf
     sqlite3_bind_int64(q, 8, occ_unix);
     sqlite3_bind_text(q, 9, bb_json_str(rec, "recorded_at"), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 10, body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 11, expect_rev);
     rc = sqlite3_step(q);
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     if (rc != SQLITE_DONE) {
         err = bb_db_err(st->db, rc, "save record", eb);
         goto out;
     }
+    if (sqlite3_changes(st->db) != 1) {
+        err = bb_fail(eb, BB_ERR_CONFLICT, "record %s already exists", id);
+        goto out;
+    }
     if (strcmp(status, "draft") != 0) {
-        err = bb_db_prepare(st->db,
-                            "INSERT INTO revisions (id, rev, status, recorded_at, body)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5)", &q, eb);
+        err = cached(st, &st->q_revision,
+                     "INSERT INTO revisions (id, rev, status, recorded_at, body)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5)", eb);
         if (err != BB_OK)
             goto out;
+        q = st->q_revision;
         sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(q, 2, (sqlite3_int64)jrev->valuedouble);
         sqlite3_bind_text(q, 3, status, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 4, bb_json_str(rec, "recorded_at"), -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 5, body, -1, SQLITE_STATIC);
         rc = sqlite3_step(q);
-        sqlite3_finalize(q);
+        sqlite3_reset(q);
         if (rc != SQLITE_DONE)
             err = bb_db_err(st->db, rc, "save revision", eb);
     }
