@@ -300,3 +300,47 @@ def test_store_folder_without_store(home):
     r = run_beatbook(home, *ADD, lang="en")
     assert r.rc == EX_NOINPUT
     assert list(home.iterdir()) == []
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MiB tmpfs to fill up (needs root and mount rights; skipped otherwise)."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {r.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_full_disk_clear_error_nothing_stored(small_disk):
+    home = small_disk / "home"
+    store = make_store(home)
+    store.ok("add", "complaint", "category=other", "received_at=2018-03-15 10:00")
+    before = store.counts()
+    # Fill the disk, leaving no room for the next page of the WAL.
+    with open(small_disk / "filler", "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    r = store.run("add", "complaint", "category=other", "received_at=2018-03-15 11:00",
+                  "summary=" + "x" * 1000, lang="en")
+    assert_clean_failure(r)
+    assert r.rc == EX_IOERR, r
+    assert "disk is full" in r.err, r.err
+    (small_disk / "filler").unlink()
+    assert store.counts() == before
+    con = sqlite3.connect(home / "field.db")
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    finally:
+        con.close()
+    # With room again the store works.
+    store.ok("add", "complaint", "category=other", "received_at=2018-03-15 12:00")
