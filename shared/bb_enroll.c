@@ -79,7 +79,8 @@ bb_err bb_token_hash(const char *token, char out_hex[BB_TOKEN_HASH_HEX])
     uint8_t h[32];
     bb_err rc;
 
-    if (!token || !out_hex || memchr(token, '\0', BB_ENROLL_TOKEN_HEX) == NULL ||
+    /* strnlen stops at the NUL of a short string: no read past its end. */
+    if (!token || !out_hex || strnlen(token, BB_ENROLL_TOKEN_HEX) != BB_ENROLL_TOKEN_HEX - 1 ||
         !is_lower_hex(token, BB_ENROLL_TOKEN_HEX - 1))
         return BB_ERR_INVALID;
     if (mbedtls_sha256_ret((const unsigned char *)token, BB_ENROLL_TOKEN_HEX - 1,

@@ -1,0 +1,37 @@
+/*
+ * hq_cli — the subcommands of `beatbook-hq`.  main.c parses the global
+ * options and dispatches; each command parses its own options (getopt_long,
+ * --help on stdout), does its work through the hq_ modules and returns a
+ * bb_err with a message in eb, which main.c prints and maps to an exit
+ * status (bb_err_exit_code: 64 usage, 65 bad data, 66 not found, 73 exists,
+ * 74 I/O, 75 busy, 77 permission, 78 config).
+ *
+ *   init       hq_cmd_init.c      create the data folder, keys, TLS, store
+ *   device     hq_cmd_device.c    enroll, list, revoke
+ *   serve      hq_cmd_serve.c     the HTTPS server (and --check-config)
+ *   import     hq_cmd_import.c    batch files from a USB stick
+ *   batches    hq_cmd_batches.c   received seqs, gaps and quarantine per device
+ */
+#ifndef HQ_CLI_H
+#define HQ_CLI_H
+
+#include "bb_err.h"
+
+typedef bb_err (*hq_command_fn)(int argc, char **argv, bb_errbuf *eb);
+
+bb_err hq_cmd_init(int argc, char **argv, bb_errbuf *eb);
+bb_err hq_cmd_device(int argc, char **argv, bb_errbuf *eb);
+bb_err hq_cmd_serve(int argc, char **argv, bb_errbuf *eb);
+bb_err hq_cmd_import(int argc, char **argv, bb_errbuf *eb);
+bb_err hq_cmd_batches(int argc, char **argv, bb_errbuf *eb);
+
+/*
+ * For commands: a usage error with the message in eb, after which main.c
+ * prints "see: beatbook-hq COMMAND --help".
+ */
+bb_err hq_usage(bb_errbuf *eb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print a JSON value (pretty) and a newline to stdout. */
+bb_err hq_print_json(const void *cjson_item);
+
+#endif

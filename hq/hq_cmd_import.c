@@ -1,0 +1,231 @@
+/*
+ * hq_cmd_import.c — `beatbook-hq import PATH...`: batch files carried on a
+ * USB stick, ingested by the very function that serves POST /v1/batches
+ * (hq_ingest), so they are checked, deduplicated and merged the same way.
+ *
+ * Files are taken in seq order per device (a folder may hold them in any
+ * order); files whose header cannot be read come last and are reported as
+ * refused.  One line per file; the exit status is 65 when any was refused.
+ */
+#include "hq_cli.h"
+#include "hq_home.h"
+#include "hq_ingest.h"
+#include "hq_store.h"
+#include "bb_batch.h"
+#include "bb_db.h"
+#include "bb_json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_FILES 100000
+
+struct item {
+    char *path;
+    int parsed;              /* header readable: device and seq are set */
+    char device[80];
+    long long seq;
+};
+
+static void help(void)
+{
+    fputs("usage: beatbook-hq import [--data DIR] PATH...\n"
+          "\n"
+          "Merge sealed batch files (*.bbatch, as written by `beatbook export`), or every\n"
+          "*.bbatch in a folder, exactly as if they had come over HTTPS: signatures,\n"
+          "seq/prev chain, duplicates and revoked devices are handled the same way, and a\n"
+          "batch already received is not counted twice.  Files are taken in seq order per\n"
+          "device.  Prints one line per file; exits 65 if any file was refused.\n",
+          stdout);
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+static bb_err add_item(struct item **items, size_t *n, size_t *cap, const char *path,
+                       bb_errbuf *eb)
+{
+    if (*n >= MAX_FILES)
+        return bb_fail(eb, BB_ERR_TOOBIG, "more than %d files to import at once", MAX_FILES);
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct item *ni = realloc(*items, nc * sizeof *ni);
+        if (!ni)
+            return bb_fail(eb, BB_ERR_NOMEM, "import: out of memory");
+        *items = ni;
+        *cap = nc;
+    }
+    memset(&(*items)[*n], 0, sizeof **items);
+    if (!((*items)[*n].path = strdup(path)))
+        return bb_fail(eb, BB_ERR_NOMEM, "import: out of memory");
+    (*n)++;
+    return BB_OK;
+}
+
+/* A file as given, or every *.bbatch in a folder. */
+static bb_err collect(const char *arg, struct item **items, size_t *n, size_t *cap,
+                      bb_errbuf *eb)
+{
+    struct stat st;
+    struct dirent *de;
+    DIR *d;
+    bb_err err = BB_OK;
+
+    if (stat(arg, &st) != 0)
+        return bb_fail(eb, errno == ENOENT ? BB_ERR_NOTFOUND : BB_ERR_IO, "%s: %s", arg,
+                       strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return add_item(items, n, cap, arg, eb);
+    if (!(d = opendir(arg)))
+        return bb_fail(eb, BB_ERR_IO, "%s: %s", arg, strerror(errno));
+    while (err == BB_OK && (de = readdir(d)) != NULL) {
+        char path[8192];
+        if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".bbatch"))
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", arg, de->d_name) >= (int)sizeof path)
+            continue;
+        err = add_item(items, n, cap, path, eb);
+    }
+    closedir(d);
+    return err;
+}
+
+/* Read the header of each file so the list can be put in seq order. */
+static void peek(struct item *it, size_t max_bytes)
+{
+    struct bb_batch_view view;
+    char *buf = NULL;
+    size_t len;
+
+    if (bb_read_file(it->path, max_bytes, &buf, &len, NULL) == BB_OK &&
+        bb_batch_parse((const uint8_t *)buf, len, &view, NULL) == BB_OK) {
+        it->parsed = 1;
+        snprintf(it->device, sizeof it->device, "%s", view.hdr.device);
+        it->seq = (long long)view.hdr.seq;
+    }
+    free(buf);
+}
+
+static int by_device_seq(const void *a, const void *b)
+{
+    const struct item *x = a, *y = b;
+    int c;
+
+    if (x->parsed != y->parsed)
+        return x->parsed ? -1 : 1;
+    if (!x->parsed)
+        return strcmp(x->path, y->path);
+    if ((c = strcmp(x->device, y->device)) != 0)
+        return c;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
+/* One file: read, ingest, print its line; returns 1 when refused. */
+static int import_one(struct hq_home *h, sqlite3 *db, const struct item *it)
+{
+    struct hq_ingest_opts opts;
+    struct hq_answer ans;
+    char *buf = NULL, msg[1200];
+    size_t len = 0;
+    bb_errbuf eb;
+    bb_err err;
+    int refused = 0;
+
+    memset(&eb, 0, sizeof eb);
+    err = bb_read_file(it->path, h->conf.max_batch_bytes, &buf, &len, &eb);
+    if (err != BB_OK) {
+        printf("%s: refused: %s\n", it->path, eb.msg);
+        return 1;
+    }
+    memset(&opts, 0, sizeof opts);
+    opts.source = "import";
+    opts.max_bytes = h->conf.max_batch_bytes;
+    hq_answer_init(&ans);
+    hq_ingest(h, db, (const uint8_t *)buf, len, &opts, &ans);
+    switch (ans.outcome) {
+    case HQ_OUT_MERGED:
+        printf("%s: merged: batch %lld of %s, %ld records (%ld merged, %ld duplicate, "
+               "%ld rejected)\n", it->path, (long long)ans.seq, ans.device, ans.records,
+               ans.merged, ans.duplicates, ans.rejected);
+        break;
+    case HQ_OUT_DUPLICATE:
+        printf("%s: duplicate batch: batch %lld of %s was already received; nothing "
+               "changed\n", it->path, (long long)ans.seq, ans.device);
+        break;
+    default:
+        printf("%s: refused: %s (%s)\n", it->path, hq_answer_message(&ans, msg, sizeof msg),
+               ans.error[0] ? ans.error : "error");
+        refused = 1;
+        break;
+    }
+    hq_answer_clear(&ans);
+    free(buf);
+    return refused;
+}
+
+bb_err hq_cmd_import(int argc, char **argv, bb_errbuf *eb)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *data = NULL;
+    struct item *items = NULL;
+    size_t n = 0, cap = 0, i;
+    struct hq_home h;
+    sqlite3 *db = NULL;
+    char dir[HQ_PATH_MAX];
+    long refused = 0;
+    int c;
+    bb_err err;
+
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data = optarg; break;
+        case 'h': help(); return BB_OK;
+        default: return hq_usage(eb, "unknown or incomplete option");
+        }
+    }
+    if (optind >= argc)
+        return hq_usage(eb, "which files? give batch files (*.bbatch) or folders");
+    if ((err = hq_home_dir(data, dir, eb)) != BB_OK)
+        return err;
+    for (i = (size_t)optind; i < (size_t)argc; i++)
+        if ((err = collect(argv[i], &items, &n, &cap, eb)) != BB_OK)
+            goto out_items;
+    if (n == 0) {
+        err = bb_fail(eb, BB_ERR_NOTFOUND, "no *.bbatch files in %s", argv[optind]);
+        goto out_items;
+    }
+    if ((err = hq_home_open(&h, dir, HQ_HOME_CONF | HQ_HOME_KEYS | HQ_HOME_CATALOG,
+                            eb)) != BB_OK)
+        goto out_items;
+    if ((err = hq_store_open(h.db_path, 0, &db, eb)) != BB_OK)
+        goto out;
+    for (i = 0; i < n; i++)
+        peek(&items[i], h.conf.max_batch_bytes);
+    qsort(items, n, sizeof *items, by_device_seq);
+    for (i = 0; i < n; i++)
+        refused += import_one(&h, db, &items[i]);
+    if (refused)
+        err = bb_fail(eb, BB_ERR_INVALID, "%ld of %zu file(s) refused", refused, n);
+out:
+    bb_db_close(db);
+    hq_home_close(&h);
+out_items:
+    for (i = 0; i < n; i++)
+        free(items[i].path);
+    free(items);
+    return err;
+}

@@ -1,0 +1,465 @@
+/*
+ * hq_http.c — libmicrohttpd glue: routing, body collection with caps,
+ * answers and the request log (see hq_http.h).
+ *
+ * MHD calls the access handler several times per request: once with the
+ * headers (we route, and may answer at once: 404, 405, 413, 415, 503), once
+ * per piece of body (we collect it, counting against the cap), and once at
+ * the end (we process and answer).  MHD does not allow an answer while a
+ * piece of body is being handed over, so a chunked body that outgrows its
+ * cap is discarded up to a little slack and answered 413 at its end; past
+ * the slack the connection is dropped.
+ */
+#include "hq_http.h"
+#include "hq_dbpool.h"
+#include "hq_ingest.h"
+#include "hq_ratelimit.h"
+#include "hq_register.h"
+#include "bb_log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <mbedtls/platform_util.h>
+
+#define CT_JSON "application/json"
+#define CT_BATCH "application/vnd.beatbook.batch"
+#define DISCARD_SLACK ((size_t)1024 * 1024)   /* body bytes read past a cap to answer 413 */
+#define CONNECTION_LIMIT 256
+
+struct hq_server {
+    struct MHD_Daemon *daemon;
+    struct hq_home *home;
+    hq_dbpool *pool;
+    hq_ratelimit *rl;
+    atomic_uint in_flight;
+    atomic_uint ingests;
+    atomic_int quiesced;
+    unsigned port;
+};
+
+enum route { R_NONE = 0, R_HEALTHZ, R_REGISTER, R_BATCHES };
+
+struct req {
+    hq_server *srv;
+    enum route route;
+    struct timespec t0;
+    char method[12];
+    char path[100];
+    uint8_t *body;
+    size_t len, cap, max;
+    size_t discarded;
+    int too_big;
+    int ingest_slot;
+    int answered;
+    struct hq_answer ans;
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+/* Copy untrusted text for a log line: printable ASCII only, cut. */
+static void log_safe(char *out, size_t size, const char *in)
+{
+    size_t i = 0;
+
+    for (; in && *in && i + 1 < size; in++)
+        out[i++] = (*in > ' ' && *in < 0x7f && *in != '"') ? *in : '?';
+    out[i] = '\0';
+    if (in && *in && size > 4)
+        memcpy(out + size - 4, "...", 4);     /* cut: say so */
+}
+
+static int media_type_is(const char *value, const char *want)
+{
+    size_t n;
+
+    if (!value)
+        return 0;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    n = strcspn(value, "; \t");
+    return n == strlen(want) && strncasecmp(value, want, n) == 0;
+}
+
+/* Content-Length if present and a plain number, else -1. */
+static long long content_length(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end;
+    unsigned long long n;
+
+    if (!v || *v < '0' || *v > '9')
+        return -1;
+    errno = 0;
+    n = strtoull(v, &end, 10);
+    if (errno == ERANGE || n > (unsigned long long)0x7fffffffffffffffLL)
+        return 0x7fffffffffffffffLL;
+    return *end ? -1 : (long long)n;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    bb_debug("http: %s", line);
+}
+
+/* ---- answering ----------------------------------------------------------- */
+
+static enum MHD_Result send_answer(struct req *r, struct MHD_Connection *c)
+{
+    struct MHD_Response *resp;
+    const char *body = r->ans.body ? r->ans.body : HQ_ANSWER_OOM_BODY;
+    size_t len = r->ans.body ? r->ans.body_len : strlen(HQ_ANSWER_OOM_BODY);
+    unsigned status = r->ans.status ? r->ans.status : 500;
+    enum MHD_Result ok;
+    char num[24];
+
+    r->answered = 1;
+    r->ans.status = status;
+    resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, CT_JSON);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (r->ans.retry_after) {
+        snprintf(num, sizeof num, "%u", r->ans.retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
+    }
+    if (status == 405)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+                                r->route == R_HEALTHZ ? "GET, HEAD" : "POST");
+    if (atomic_load(&r->srv->quiesced))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    ok = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+/* ---- routing (headers received) ----------------------------------------- */
+
+static void route(struct req *r, struct MHD_Connection *c, const char *url, const char *method)
+{
+    hq_server *s = r->srv;
+    const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_CONTENT_TYPE);
+    int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    int post = strcmp(method, "POST") == 0;
+    long long cl = content_length(c);
+
+    if (strcmp(url, "/healthz") == 0) {
+        r->route = R_HEALTHZ;
+        if (!get)
+            hq_answer_error(&r->ans, 405, "method_not_allowed", "%s takes GET", url);
+        return;
+    }
+    if (strcmp(url, "/v1/devices/register") == 0) {
+        r->route = R_REGISTER;
+        r->max = HQ_REGISTER_MAX_BYTES;
+        if (!post)
+            hq_answer_error(&r->ans, 405, "method_not_allowed", "%s takes POST", url);
+        else if (!media_type_is(ctype, CT_JSON))
+            hq_answer_error(&r->ans, 415, "unsupported_media_type", "send the registration "
+                            "as Content-Type: " CT_JSON);
+        else if (cl > (long long)r->max)
+            hq_answer_error(&r->ans, 413, "too_large", "a registration is at most %zu bytes",
+                            r->max);
+        return;
+    }
+    if (strcmp(url, "/v1/batches") == 0) {
+        r->route = R_BATCHES;
+        r->max = s->home->conf.max_batch_bytes;
+        if (!post) {
+            hq_answer_error(&r->ans, 405, "method_not_allowed", "%s takes POST", url);
+        } else if (!media_type_is(ctype, CT_BATCH)) {
+            hq_answer_error(&r->ans, 415, "unsupported_media_type", "send a sealed batch as "
+                            "Content-Type: " CT_BATCH);
+        } else if (cl > (long long)r->max) {
+            hq_answer_error(&r->ans, 413, "too_large", "the batch is %lld bytes; HQ takes at "
+                            "most %zu", cl, r->max);
+        } else if (atomic_fetch_add(&s->ingests, 1) >= s->home->conf.max_ingests) {
+            atomic_fetch_sub(&s->ingests, 1);
+            hq_answer_error(&r->ans, 503, "busy", "HQ is merging as many batches as it takes "
+                            "at once; try again shortly");
+            r->ans.retry_after = 1;
+        } else {
+            r->ingest_slot = 1;
+        }
+        return;
+    }
+    hq_answer_error(&r->ans, 404, "not_found", "there is nothing at %.80s on this server "
+                    "(see docs/PROTOCOL.md)", url);
+}
+
+/* ---- processing (body received) ------------------------------------------ */
+
+static unsigned admit(void *ctx, const char *device)
+{
+    hq_server *s = ctx;
+    return hq_ratelimit_take(s->rl, device);
+}
+
+static void process(struct req *r)
+{
+    hq_server *s = r->srv;
+    struct hq_ingest_opts opts;
+    sqlite3 *db = NULL;
+    bb_errbuf eb;
+    bb_err err;
+
+    if (r->route == R_HEALTHZ) {
+        char *b = strdup("{\"status\":\"ok\"}");
+        hq_answer_body(&r->ans, 200, HQ_OUT_OK, b);
+        return;
+    }
+    memset(&eb, 0, sizeof eb);
+    if ((err = hq_dbpool_take(s->pool, &db, &eb)) != BB_OK) {
+        hq_ingest_store_error(&r->ans, err == BB_ERR_NOMEM ? err : BB_ERR_BUSY, "open hq.db",
+                              &eb);
+        return;
+    }
+    if (r->route == R_REGISTER) {
+        hq_register(s->home, db, (const char *)r->body, r->len, &r->ans);
+    } else {
+        memset(&opts, 0, sizeof opts);
+        opts.source = "https";
+        opts.max_bytes = r->max;
+        opts.admit = admit;
+        opts.admit_ctx = s;
+        hq_ingest(s->home, db, r->body, r->len, &opts, &r->ans);
+    }
+    hq_dbpool_give(s->pool, db);
+}
+
+/* Append a piece of body; 0 when it fits under the cap. */
+static int collect(struct req *r, const char *data, size_t n)
+{
+    if (r->too_big || n > r->max - r->len) {
+        r->too_big = 1;
+        r->discarded += n;
+        return -1;
+    }
+    if (r->len + n > r->cap) {
+        size_t cap = r->cap ? r->cap : 65536;
+        uint8_t *nb;
+        while (cap < r->len + n)
+            cap *= 2;
+        if (cap > r->max)
+            cap = r->max;
+        nb = realloc(r->body, cap);
+        if (!nb)
+            return -2;
+        r->body = nb;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, data, n);
+    r->len += n;
+    return 0;
+}
+
+/* The ingest slot is given back as soon as the work is done, before the answer is
+ * sent: a client that posts its next batch the moment it reads this answer must
+ * find the slot free. */
+static void release_slot(struct req *r)
+{
+    if (r->ingest_slot) {
+        r->ingest_slot = 0;
+        atomic_fetch_sub(&r->srv->ingests, 1);
+    }
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version,
+                              const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    hq_server *s = cls;
+    struct req *r = *con_cls;
+
+    (void)version;
+    if (!r) {
+        if (!(r = calloc(1, sizeof *r)))
+            return MHD_NO;
+        *con_cls = r;
+        r->srv = s;
+        atomic_fetch_add(&s->in_flight, 1);
+        clock_gettime(CLOCK_MONOTONIC, &r->t0);
+        log_safe(r->method, sizeof r->method, method);
+        log_safe(r->path, sizeof r->path, url);
+        hq_answer_init(&r->ans);
+        route(r, c, url, method);
+        if (r->ans.status)
+            return send_answer(r, c);
+        return MHD_YES;
+    }
+    if (r->answered) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        int rc = collect(r, upload_data, *upload_size);
+        *upload_size = 0;
+        if (rc == -2)
+            return MHD_NO;
+        if (rc == -1 && r->discarded > DISCARD_SLACK) {
+            r->ans.status = 413;
+            snprintf(r->ans.error, sizeof r->ans.error, "too_large");
+            return MHD_NO;     /* far past the cap: stop reading, drop the connection */
+        }
+        return MHD_YES;
+    }
+    if (r->too_big)
+        hq_answer_error(&r->ans, 413, "too_large", "the body is over the limit of %zu bytes",
+                        r->max);
+    else
+        process(r);
+    release_slot(r);
+    return send_answer(r, c);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    hq_server *s = cls;
+    struct req *r = *con_cls;
+    struct timespec t1;
+    long ms;
+    char extra[160] = "";
+
+    (void)c;
+    if (!r)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (long)((t1.tv_sec - r->t0.tv_sec) * 1000 + (t1.tv_nsec - r->t0.tv_nsec) / 1000000);
+    if (r->ans.device[0]) {
+        char dev[64];
+        log_safe(dev, sizeof dev, r->ans.device);
+        snprintf(extra, sizeof extra, " device=%s", dev);
+    }
+    if (r->ans.seq > 0)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " seq=%lld",
+                 (long long)r->ans.seq);
+    if (r->ans.records >= 0)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " records=%ld",
+                 r->ans.records);
+    if (r->ans.error[0])
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), " error=%s",
+                 r->ans.error);
+    bb_info("method=%s path=%s status=%u%s ms=%ld%s", r->method, r->path,
+            r->ans.status ? r->ans.status : 0, extra, ms,
+            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=yes");
+    release_slot(r);
+    if (r->body) {
+        /* A registration body holds a one-time token. */
+        if (r->route == R_REGISTER)
+            mbedtls_platform_zeroize(r->body, r->cap);
+        free(r->body);
+    }
+    hq_answer_clear(&r->ans);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+bb_err hq_server_start(struct hq_home *h, const char *listen, hq_server **out,
+                       bb_errbuf *eb)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    const union MHD_DaemonInfo *info;
+    unsigned flags;
+    hq_server *s;
+    bb_err err;
+
+    *out = NULL;
+    if ((err = hq_listen_parse(listen ? listen : h->conf.listen, &ss, &sl, eb)) != BB_OK)
+        return err;
+    if (!(s = calloc(1, sizeof *s)))
+        return bb_fail(eb, BB_ERR_NOMEM, "server: out of memory");
+    s->home = h;
+    atomic_init(&s->in_flight, 0);
+    atomic_init(&s->ingests, 0);
+    atomic_init(&s->quiesced, 0);
+    if ((err = hq_dbpool_new(h->db_path, h->conf.threads + 1, &s->pool, eb)) != BB_OK ||
+        (err = hq_ratelimit_new(h->conf.rate_burst, h->conf.rate_per_sec, &s->rl)) != BB_OK) {
+        if (eb && !eb->msg[0])
+            bb_fail(eb, err, "server: out of memory");
+        hq_server_stop(s);
+        return err;
+    }
+    flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+            MHD_USE_AUTO;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, handle, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_HTTPS_MEM_KEY, h->tls.key_pem,
+        MHD_OPTION_HTTPS_MEM_CERT, h->tls.cert_pem,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->conf.threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->conf.timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        hq_server_stop(s);
+        return bb_fail(eb, BB_ERR_UNAVAILABLE, "start the HTTPS server on %s: cannot listen "
+                       "there (address in use, not this machine's, or a privileged port?) "
+                       "or the TLS key and certificate were refused",
+                       listen ? listen : h->conf.listen);
+    }
+    info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : 0;
+    *out = s;
+    return BB_OK;
+}
+
+unsigned hq_server_port(const hq_server *s)
+{
+    return s->port;
+}
+
+void hq_server_quiesce(hq_server *s)
+{
+    MHD_socket fd;
+
+    if (!s || !s->daemon || atomic_exchange(&s->quiesced, 1))
+        return;
+    fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+unsigned hq_server_in_flight(const hq_server *s)
+{
+    return atomic_load(&((hq_server *)s)->in_flight);
+}
+
+void hq_server_stop(hq_server *s)
+{
+    if (!s)
+        return;
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    hq_dbpool_free(s->pool);
+    hq_ratelimit_free(s->rl);
+    free(s);
+}
