@@ -43,6 +43,22 @@ bb_err col_cmd_ref(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_report(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);   /* col_report.c */
 
+/* col_sync.c: the outbox (shared/bb_outbox.h) from the command line */
+bb_err col_cmd_seal(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_export(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_purge(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+
+/*
+ * `init --enroll FILE --officer ID`: check HQ's signature on the enrollment
+ * file, make device.key and the store with the device id and org unit the
+ * file gives, all or nothing (col_sync.c).
+ */
+bb_err col_init_enrolled(struct col_ctx *ctx, const char *officer, const char *file,
+                         bb_errbuf *eb);
+
+/* Print the sync part of `beatbook status` from bb_outbox_summary() (col_sync.c). */
+void col_print_outbox(struct col_ctx *ctx, const cJSON *sum);
+
 /* Print a JSON value (pretty) to stdout followed by a newline. */
 bb_err col_print_json(const cJSON *v);
 

@@ -42,10 +42,11 @@ bb_err col_cmd_init(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     static const struct option opts[] = {
         {"officer", required_argument, NULL, 'o'},
         {"org-unit", required_argument, NULL, 'u'},
+        {"enroll", required_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *officer = NULL, *unit = NULL;
+    const char *officer = NULL, *unit = NULL, *enroll = NULL;
     const struct bb_ref_item *u;
     unsigned char rnd[8];
     char device[32];
@@ -57,10 +58,16 @@ bb_err col_cmd_init(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         switch (c) {
         case 'o': officer = optarg; break;
         case 'u': unit = optarg; break;
+        case 'e': enroll = optarg; break;
         case 'h':
-            printf("usage: beatbook init --officer ID --org-unit CODE\n"
+            printf("usage: beatbook init --enroll FILE --officer ID\n"
+                   "       beatbook init --officer ID --org-unit CODE\n"
                    "Create this laptop's store in $BEATBOOK_HOME (default ~/.local/share/beatbook).\n"
-                   "ID is the officer's badge or ID number; CODE an org unit (see: beatbook ref units).\n");
+                   "ID is the officer's badge or ID number; CODE an org unit (see: beatbook ref units).\n"
+                   "With --enroll, FILE is the enrollment file from HQ (beatbook-hq device enroll):\n"
+                   "its signature is checked, the device id and org unit come from it, and the\n"
+                   "laptop's signing key is made in $BEATBOOK_HOME/device.key.  Such a store can\n"
+                   "seal and sync (beatbook-syncd); one made without --enroll can only record.\n");
             return BB_OK;
         default:
             return usage_fail(eb, "init", "unknown option");
@@ -68,12 +75,19 @@ bb_err col_cmd_init(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     }
     if (optind < argc)
         return usage_fail(eb, "init", "unexpected argument");
-    if (!officer || !unit)
+    if (enroll && unit)
+        return usage_fail(eb, "init", "--org-unit comes from the enrollment file; leave it out "
+                          "with --enroll");
+    if (enroll && !officer)
+        return usage_fail(eb, "init", "--officer ID is required");
+    if (!enroll && (!officer || !unit))
         return usage_fail(eb, "init", "--officer ID and --org-unit CODE are both required");
     if (!*officer || strlen(officer) > 32 || strpbrk(officer, " \t\n\"'\\"))
         return bb_fail(eb, BB_ERR_USAGE,
                        "init: --officer \"%s\": an officer ID is 1-32 characters without spaces",
                        officer);
+    if (enroll)
+        return col_init_enrolled(ctx, officer, enroll, eb);
     u = bb_catalog_ref(ctx->cat, "units", unit);
     if (!u)
         return bb_fail(eb, BB_ERR_USAGE,
@@ -131,14 +145,14 @@ static bb_err apply_assignment(struct col_ctx *ctx, const struct bb_kind *k, cJS
             int off;
             char iso[BB_TIME_MAX];
             if ((err = bb_time_parse_loose(value, ctx->now, &t, &off, eb)) != BB_OK) {
-                bb_errbuf_prefix(eb, "%s: occurred_at", k->name);
+                bb_errbuf_prefix(eb, "%s: occurred_at \"%.60s\"", k->name, value);
                 return err;
             }
             bb_time_format(t, off, iso);
             v = cJSON_CreateString(iso);
         } else if (strcmp(name, "location") == 0) {
             if ((err = bb_geo_parse(value, &v, eb)) != BB_OK) {
-                bb_errbuf_prefix(eb, "%s: location", k->name);
+                bb_errbuf_prefix(eb, "%s: location \"%.60s\"", k->name, value);
                 return err;
             }
         } else {
@@ -210,6 +224,33 @@ static void set_number(cJSON *obj, const char *key, double value)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
     cJSON_AddNumberToObject(obj, key, value);
+}
+
+/*
+ * When the kind dates itself by one of its fields (occurred_at_from: a
+ * patrol by started_at) and the person did not give occurred_at, the record
+ * happened when that field says.
+ */
+static void anchor_occurred_at(const struct bb_kind *k, cJSON *rec, int occurred_given)
+{
+    const char *t;
+
+    if (occurred_given || !k->occurred_at_from)
+        return;
+    t = bb_json_str(bb_json_obj(rec, "data"), k->occurred_at_from);
+    if (t)
+        set_string(rec, "occurred_at", t);
+}
+
+/* True when one of the FIELD=VALUE arguments sets name. */
+static int assigns(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    int i;
+    for (i = 0; i < argc; i++)
+        if (strncmp(argv[i], name, n) == 0 && argv[i][n] == '=')
+            return 1;
+    return 0;
 }
 
 /* Ask on the terminal for every required field still missing. */
@@ -350,18 +391,26 @@ static bb_err build_imported(struct col_ctx *ctx, col_store *st, const struct bb
         cJSON_DeleteItemFromObjectCaseSensitive(rec, it->string);
         cJSON_AddItemToObject(rec, it->string, cJSON_Duplicate(it, 1));
     }
+    bb_record_normalize(ctx->cat, rec);
+    anchor_occurred_at(k, rec, cJSON_GetObjectItemCaseSensitive(in, "occurred_at") != NULL);
     *out = rec;
     return BB_OK;
 }
 
+/*
+ * Import: every record is built, validated and written inside ONE
+ * transaction; the first bad one rolls everything back.  Records are
+ * written as they are checked (and the input element freed), so memory
+ * stays near the size of the parsed input, not twice it.
+ */
 static bb_err add_json(struct col_ctx *ctx, col_store *st, const struct bb_kind *k,
                        const char *path, bb_errbuf *eb)
 {
     const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
-    char *text = NULL;
-    size_t len, n, i = 0;
-    cJSON *root = NULL, **recs = NULL;
-    const cJSON *it;
+    char *text = NULL, first_id[BB_UUID_STRLEN + 1] = "";
+    size_t len, n, i;
+    cJSON *root = NULL, *in, *rec = NULL;
+    int was_array;
     bb_err err;
 
     if ((err = bb_read_file(path, IMPORT_MAX_BYTES, &text, &len, eb)) != BB_OK)
@@ -370,52 +419,53 @@ static bb_err add_json(struct col_ctx *ctx, col_store *st, const struct bb_kind 
     free(text);
     if (err != BB_OK)
         return err;
-    n = cJSON_IsArray(root) ? (size_t)cJSON_GetArraySize(root) : 1;
+    was_array = cJSON_IsArray(root);
+    if (!was_array) {     /* one object: treat as an array of one */
+        cJSON *arr = cJSON_CreateArray();
+        if (!arr) {
+            cJSON_Delete(root);
+            return BB_ERR_NOMEM;
+        }
+        cJSON_AddItemToArray(arr, root);
+        root = arr;
+    }
+    n = (size_t)cJSON_GetArraySize(root);
     if (n == 0 || n > IMPORT_MAX_RECORDS) {
         err = bb_fail(eb, BB_ERR_INVALID, "%s: expected 1 to %d records, found %zu", name,
                       IMPORT_MAX_RECORDS, n);
         goto out;
     }
-    recs = calloc(n, sizeof *recs);
-    if (!recs) {
-        err = BB_ERR_NOMEM;
-        goto out;
-    }
-    /* Build and validate everything before the first write. */
-    if (cJSON_IsArray(root)) {
-        cJSON_ArrayForEach(it, root) {
-            if ((err = build_imported(ctx, st, k, it, &recs[i], eb)) != BB_OK ||
-                (err = bb_record_validate(ctx->cat, recs[i], ctx->lang, eb)) != BB_OK) {
-                bb_errbuf_prefix(eb, "%s: record %zu of %zu", name, i + 1, n);
-                goto out;
-            }
-            i++;
-        }
-    } else if ((err = build_imported(ctx, st, k, root, &recs[0], eb)) != BB_OK ||
-               (err = bb_record_validate(ctx->cat, recs[0], ctx->lang, eb)) != BB_OK) {
-        bb_errbuf_prefix(eb, "%s", name);
-        goto out;
-    }
     if ((err = col_store_begin(st, eb)) != BB_OK)
         goto out;
     for (i = 0; i < n; i++) {
-        if ((err = col_store_put(st, recs[i], -1, eb)) != BB_OK) {
+        in = cJSON_DetachItemFromArray(root, 0);
+        err = build_imported(ctx, st, k, in, &rec, eb);
+        cJSON_Delete(in);
+        if (err == BB_OK)
+            err = bb_record_validate(ctx->cat, rec, ctx->lang, eb);
+        if (err == BB_OK)
+            err = col_store_put(st, rec, -1, eb);
+        if (err != BB_OK) {
             col_store_rollback(st);
-            bb_errbuf_prefix(eb, "%s: record %zu (nothing was saved)", name, i + 1);
+            if (was_array)
+                bb_errbuf_prefix(eb, "%s: record %zu of %zu (nothing was saved)", name, i + 1, n);
+            else
+                bb_errbuf_prefix(eb, "%s (nothing was saved)", name);
             goto out;
         }
+        if (i == 0)
+            snprintf(first_id, sizeof first_id, "%s", bb_json_str(rec, "id"));
+        cJSON_Delete(rec);
+        rec = NULL;
     }
     if ((err = col_store_commit(st, eb)) != BB_OK)
         goto out;
     if (n == 1)
-        printf("%s\n", bb_json_str(recs[0], "id"));
+        printf("%s\n", first_id);
     else
         printf(T(ctx, "%zu %s records imported\n", "已匯入 %zu 筆 %s 紀錄\n"), n, k->name);
 out:
-    if (recs)
-        for (i = 0; i < n; i++)
-            cJSON_Delete(recs[i]);
-    free(recs);
+    cJSON_Delete(rec);
     cJSON_Delete(root);
     return err;
 }
@@ -472,6 +522,7 @@ bb_err col_cmd_add(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     if (ctx->interactive && !no_prompt &&
         (err = prompt_missing(ctx, k, rec, eb)) != BB_OK)
         goto out;
+    anchor_occurred_at(k, rec, assigns(argc - optind - 1, argv + optind + 1, "occurred_at"));
     err = save_one(ctx, st, rec, -1, eb);
 out:
     cJSON_Delete(rec);
@@ -485,7 +536,6 @@ static bb_err patrol_start(struct col_ctx *ctx, col_store *st, const struct bb_k
                            int argc, char **argv, bb_errbuf *eb)
 {
     cJSON *rec = NULL, *data, *open = NULL;
-    const char *started;
     bb_err err;
     int i;
 
@@ -497,11 +547,9 @@ static bb_err patrol_start(struct col_ctx *ctx, col_store *st, const struct bb_k
             goto out;
     if (!cJSON_GetObjectItemCaseSensitive(data, "started_at"))
         cJSON_AddStringToObject(data, "started_at", bb_json_str(rec, "occurred_at"));
-    started = bb_json_str(data, "started_at");
-    if (started)
-        set_string(rec, "occurred_at", started);   /* a patrol happens when it starts */
     if (ctx->interactive && (err = prompt_missing(ctx, k, rec, eb)) != BB_OK)
         goto out;
+    anchor_occurred_at(k, rec, assigns(argc, argv, "occurred_at"));
     if ((err = col_store_drafts(st, "patrol", &open, eb)) != BB_OK)
         goto out;
     if (cJSON_GetArraySize(open) > 0)
@@ -672,6 +720,8 @@ bb_err col_cmd_edit(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     for (i = 2; i < argc; i++)
         if ((err = apply_assignment(ctx, k, rec, argv[i], eb)) != BB_OK)
             goto out;
+    if (k->occurred_at_from && assigns(argc - 2, argv + 2, k->occurred_at_from))
+        anchor_occurred_at(k, rec, assigns(argc - 2, argv + 2, "occurred_at"));
     after = bb_json_canonical(rec);
     if (!before || !after) {
         err = BB_ERR_NOMEM;

@@ -5,6 +5,7 @@
 #include "col_cli.h"
 #include "col_store.h"
 #include "bb_json.h"
+#include "bb_outbox.h"
 #include "bb_time.h"
 
 #include <getopt.h>
@@ -60,6 +61,8 @@ static void value_text(struct col_ctx *ctx, const struct bb_kind *k, const char 
 
 struct list_state {
     struct col_ctx *ctx;
+    const char *unit;   /* --org-unit: this unit and every unit under it */
+    long limit;         /* --limit, counted after the unit filter */
     int json;
     cJSON *arr;
     long count;
@@ -75,6 +78,9 @@ static bb_err list_row(const cJSON *rec, void *arg)
     size_t used = 0, i;
     int shown = 0;
 
+    if ((ls->unit && !bb_catalog_unit_within(ctx->cat, bb_json_str(rec, "org_unit"), ls->unit)) ||
+        (ls->limit && ls->count >= ls->limit))
+        return BB_OK;
     ls->count++;
     if (ls->json) {
         cJSON *dup = cJSON_Duplicate(rec, 1);
@@ -162,14 +168,14 @@ bb_err col_cmd_list(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
             f.to = bb_period_to_unix(&p);
             break;
         case 'u':
-            f.org_unit = optarg;
+            ls.unit = optarg;
             if (!bb_catalog_ref(ctx->cat, "units", optarg))
                 return bb_fail(eb, BB_ERR_USAGE, "list: --org-unit \"%s\" is not a known unit "
                                "(see: beatbook ref units)", optarg);
             break;
         case 'n':
-            f.limit = strtol(optarg, &end, 10);
-            if (end == optarg || *end || f.limit < 1)
+            ls.limit = strtol(optarg, &end, 10);
+            if (end == optarg || *end || ls.limit < 1)
                 return bb_fail(eb, BB_ERR_USAGE, "list: --limit \"%s\": give a positive number",
                                optarg);
             break;
@@ -179,11 +185,14 @@ bb_err col_cmd_list(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                                  "usage: beatbook list [--kind K] [--status draft|final|void]\n"
                                  "       [--period P | --from TIME --to TIME] [--org-unit CODE]\n"
                                  "       [--limit N] [--json]\n"
-                                 "Records in this store, oldest first (by when they happened).\n");
+                                 "Records in this store, oldest first (by when they happened).\n"
+                                 "--org-unit P06 lists P06 and its stations.\n");
         }
     }
     if (optind < argc)
         return bb_fail(eb, BB_ERR_USAGE, "list: unexpected argument \"%s\"", argv[optind]);
+    if (!ls.unit)
+        f.limit = ls.limit;   /* no filter after SQL: let SQLite stop early */
     if (f.to && f.to <= f.from)
         return bb_fail(eb, BB_ERR_USAGE, "list: --to must be later than --from");
     if ((err = col_store_open(ctx->home, 1, &st, eb)) != BB_OK)
@@ -574,6 +583,7 @@ bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     };
     struct status_counts sc;
     struct col_filter f;
+    cJSON *outbox = NULL;
     col_store *st = NULL;
     long unsent = 0;
     int c, json = 0;
@@ -587,7 +597,10 @@ bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
             return help_or_usage(eb, "status", c,
                                  "usage: beatbook status [--json]\n"
                                  "Who this store records for, open drafts, records per kind, "
-                                 "and revisions waiting to be sent.\n");
+                                 "and revisions waiting to be sent.\n"
+                                 "Sync: the enrollment with HQ, batches sealed, sent, "
+                                 "acknowledged and rejected (with\nHQ's reasons), records "
+                                 "HQ rejected, the last sync and its error.\n");
     }
     if (optind < argc)
         return bb_fail(eb, BB_ERR_USAGE, "status: unexpected argument \"%s\"", argv[optind]);
@@ -598,7 +611,8 @@ bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     if ((err = col_store_open(ctx->home, 1, &st, eb)) != BB_OK)
         goto out;
     if ((err = col_store_each(st, &f, count_row, &sc, eb)) != BB_OK ||
-        (err = col_store_unsent(st, &unsent, eb)) != BB_OK)
+        (err = col_store_unsent(st, &unsent, eb)) != BB_OK ||
+        (err = bb_outbox_summary(st->db, &outbox, eb)) != BB_OK)
         goto out;
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -616,6 +630,8 @@ bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         cJSON_AddNumberToObject(o, "unsent_revisions", (double)unsent);
         cJSON_AddItemToObject(o, "final_per_kind", sc.per_kind);
         sc.per_kind = NULL;
+        cJSON_AddItemToObject(o, "outbox", outbox);
+        outbox = NULL;
         err = col_print_json(o);
         cJSON_Delete(o);
         goto out;
@@ -633,7 +649,9 @@ bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                bb_label(&k->label, ctx->lang, ""));
     }
     printf("%s %ld\n", T(ctx, "revisions waiting to be sent:", "待傳送的修訂："), unsent);
+    col_print_outbox(ctx, outbox);
 out:
+    cJSON_Delete(outbox);
     cJSON_Delete(sc.per_kind);
     col_store_close(st);
     return err;

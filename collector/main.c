@@ -25,7 +25,8 @@ static const struct {
     {"init", col_cmd_init},     {"add", col_cmd_add},       {"patrol", col_cmd_patrol},
     {"edit", col_cmd_edit},     {"void", col_cmd_void},     {"list", col_cmd_list},
     {"show", col_cmd_show},     {"kinds", col_cmd_kinds},   {"ref", col_cmd_ref},
-    {"status", col_cmd_status}, {"report", col_cmd_report},
+    {"status", col_cmd_status}, {"report", col_cmd_report},   {"seal", col_cmd_seal},
+    {"export", col_cmd_export}, {"purge", col_cmd_purge},
 };
 
 static void usage(FILE *out)
@@ -35,7 +36,9 @@ static void usage(FILE *out)
           "Record field work offline; every entry is on disk when the command returns.\n"
           "\n"
           "commands:\n"
-          "  init --officer ID --org-unit CODE   create this laptop's store\n"
+          "  init --enroll FILE --officer ID     create this laptop's store from HQ's\n"
+          "                                      enrollment file (it can then sync)\n"
+          "  init --officer ID --org-unit CODE   create a store that records but cannot sync\n"
           "  add KIND [FIELD=VALUE...]           record one entry (asks for missing fields\n"
           "                                      on a terminal); prints the new id\n"
           "  add KIND --json FILE|-              import one record or an array, all or nothing\n"
@@ -50,6 +53,10 @@ static void usage(FILE *out)
           "  ref units|intersections|segments|bikepaths [--json]\n"
           "  status [--json]                     drafts, records, counts per kind, outbox\n"
           "  report --period P [--json]          counts per kind and this unit's KPI inputs\n"
+          "  seal                                seal finalized records into batches for HQ\n"
+          "  export --to DIR                     copy unacknowledged batches to a USB stick\n"
+          "  purge [--days N]                    remove data HQ acknowledged N+ days ago\n"
+          "                                      (sending is beatbook-syncd's job)\n"
           "\n"
           "Besides a kind's fields, FIELD may be occurred_at (when it happened; default now),\n"
           "location (LAT,LON) or org_unit.  Times: 2018-03-15T14:20:00+08:00,\n"

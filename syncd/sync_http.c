@@ -1,0 +1,265 @@
+/*
+ * sync_http.c — HTTPS POST with libcurl (see sync_http.h).
+ *
+ * The enrollment's CA certificate goes to curl as a blob (CURLOPT_CAINFO_BLOB),
+ * so no temporary file is ever written.  CURLOPT_NOSIGNAL: the daemon owns
+ * its signals (sync_daemon.c blocks them while a request runs, so a SIGTERM
+ * lets the request finish).
+ */
+#include "sync_http.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#ifndef BEATBOOK_VERSION
+#define BEATBOOK_VERSION "0.1.0"
+#endif
+
+#define CONNECT_TIMEOUT_S 10
+#define LOW_SPEED_BYTES 100     /* abort below this many bytes/s ... */
+#define LOW_SPEED_TIME_S 30     /* ... for this long */
+
+struct sync_http {
+    CURL *curl;
+    const struct bb_outbox_hq *hq;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct xfer {
+    struct sync_http_answer *a;
+    size_t cap;
+    int too_big;
+    sync_http_progress progress;
+    void *arg;
+};
+
+bb_err sync_http_global_init(bb_errbuf *eb)
+{
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK)
+        return bb_fail(eb, BB_ERR_INTERNAL, "start libcurl: %s", curl_easy_strerror(rc));
+    return BB_OK;
+}
+
+void sync_http_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+void sync_http_answer_clear(struct sync_http_answer *a)
+{
+    if (!a)
+        return;
+    free(a->body);
+    memset(a, 0, sizeof *a);
+    a->retry_after = -1;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct xfer *x = arg;
+    struct sync_http_answer *a = x->a;
+    size_t n = size * nmemb;
+
+    if (a->len + n > SYNC_HTTP_MAX_ANSWER) {
+        x->too_big = 1;
+        return 0;   /* aborts the transfer */
+    }
+    if (a->len + n + 1 > x->cap) {
+        size_t ncap = x->cap ? x->cap : 4096;
+        char *nb;
+        while (ncap < a->len + n + 1)
+            ncap *= 2;
+        if (!(nb = realloc(a->body, ncap)))
+            return 0;
+        a->body = nb;
+        x->cap = ncap;
+    }
+    memcpy(a->body + a->len, ptr, n);
+    a->len += n;
+    a->body[a->len] = '\0';
+    return n;
+}
+
+/* Retry-After: delay-seconds (an HTTP-date is read as "no hint"). */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct xfer *x = arg;
+    size_t n = size * nmemb;
+    static const char name[] = "retry-after:";
+
+    if (n > sizeof name - 1 && strncasecmp(ptr, name, sizeof name - 1) == 0) {
+        const char *p = ptr + sizeof name - 1, *end = ptr + n;
+        long v = 0;
+        int digits = 0;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        while (p < end && isdigit((unsigned char)*p) && digits < 9) {
+            v = v * 10 + (*p++ - '0');
+            digits++;
+        }
+        if (digits > 0)
+            x->a->retry_after = v > 86400 ? 86400 : v;
+    }
+    return n;
+}
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct xfer *x = arg;
+
+    (void)dltotal;
+    (void)dlnow;
+    if (x->progress)
+        x->progress(x->arg, (uint64_t)ulnow, (uint64_t)ultotal);
+    return 0;
+}
+
+bb_err sync_http_new(const struct bb_outbox_hq *hq, sync_http **out, bb_errbuf *eb)
+{
+    sync_http *h;
+    CURLcode rc = CURLE_OK;
+
+    *out = NULL;
+    if (strncmp(hq->url, "https://", 8) != 0)
+        return bb_fail(eb, BB_ERR_CONFIG, "HQ's address \"%s\" is not https://; the enrollment "
+                       "is wrong (ask HQ for a new one)", hq->url);
+    if (!(h = calloc(1, sizeof *h)))
+        return BB_ERR_NOMEM;
+    h->hq = hq;
+    if (!(h->curl = curl_easy_init())) {
+        free(h);
+        return bb_fail(eb, BB_ERR_NOMEM, "start libcurl: out of memory");
+    }
+    /* Proxies: CURLOPT_PROXY is left unset, so curl reads https_proxy / no_proxy. */
+    if ((rc = curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "https")) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 2L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_PINNEDPUBLICKEY, hq->tls_pin)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_LIMIT, (long)LOW_SPEED_BYTES)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_TIME, (long)LOW_SPEED_TIME_S)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "beatbook-syncd/" BEATBOOK_VERSION)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf)) != CURLE_OK)
+        goto fail;
+    if (hq->tls_ca) {
+        struct curl_blob blob = { .data = (void *)hq->tls_ca, .len = strlen(hq->tls_ca),
+                                  .flags = CURL_BLOB_COPY };
+        if ((rc = curl_easy_setopt(h->curl, CURLOPT_CAINFO_BLOB, &blob)) != CURLE_OK)
+            goto fail;
+    }
+    *out = h;
+    return BB_OK;
+fail:
+    bb_fail(eb, BB_ERR_UNSUPPORTED, "set up HTTPS to HQ: %s (libcurl %s)", curl_easy_strerror(rc),
+            curl_version_info(CURLVERSION_NOW)->version);
+    curl_easy_cleanup(h->curl);
+    free(h);
+    return BB_ERR_UNSUPPORTED;
+}
+
+void sync_http_free(sync_http *h)
+{
+    if (!h)
+        return;
+    curl_easy_cleanup(h->curl);
+    free(h);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (long)((t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+bb_err sync_http_post(sync_http *h, const char *path, const char *content_type,
+                      const void *body, size_t len, sync_http_progress progress, void *arg,
+                      struct sync_http_answer *a, bb_errbuf *eb)
+{
+    struct curl_slist *hdrs = NULL, *tmp;
+    struct xfer x;
+    struct timespec t0;
+    char url[1024], ctype[128];
+    CURLcode rc;
+    bb_err err = BB_OK;
+
+    memset(a, 0, sizeof *a);
+    a->retry_after = -1;
+    memset(&x, 0, sizeof x);
+    x.a = a;
+    x.progress = progress;
+    x.arg = arg;
+    h->errbuf[0] = '\0';
+    if (snprintf(url, sizeof url, "%s%s", h->hq->url, path) >= (int)sizeof url)
+        return bb_fail(eb, BB_ERR_CONFIG, "HQ's address is too long");
+    snprintf(ctype, sizeof ctype, "Content-Type: %s", content_type);
+    /* "Expect:" off: no 100-continue round trip before each body. */
+    if (!(tmp = curl_slist_append(hdrs, ctype)) || !(hdrs = tmp) ||
+        !(tmp = curl_slist_append(hdrs, "Accept: application/json")) || !(hdrs = tmp) ||
+        !(tmp = curl_slist_append(hdrs, "Expect:")) || !(hdrs = tmp)) {
+        curl_slist_free_all(hdrs);
+        return BB_ERR_NOMEM;
+    }
+    if ((rc = curl_easy_setopt(h->curl, CURLOPT_URL, url)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_POST, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &x)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &x)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_progress)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, &x)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, progress ? 0L : 1L)) != CURLE_OK) {
+        curl_slist_free_all(hdrs);
+        return bb_fail(eb, BB_ERR_INTERNAL, "set up request: %s", curl_easy_strerror(rc));
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = curl_easy_perform(h->curl);
+    a->ms = ms_since(&t0);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(hdrs);
+    if (rc != CURLE_OK) {
+        const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+        switch (rc) {
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            err = bb_fail(eb, BB_ERR_CRYPTO, "TLS: HQ's public key is not the one pinned at "
+                          "enrollment (%s); someone may be intercepting the connection", why);
+            break;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_CRL_BADFILE:
+            err = bb_fail(eb, BB_ERR_CRYPTO, "TLS with HQ failed: %s", why);
+            break;
+        case CURLE_WRITE_ERROR:
+            err = bb_fail(eb, x.too_big ? BB_ERR_TOOBIG : BB_ERR_NOMEM,
+                          "HQ's answer %s", x.too_big ? "is too large" : "did not fit in memory");
+            break;
+        default:
+            err = bb_fail(eb, BB_ERR_UNAVAILABLE, "%s", why);
+            break;
+        }
+        sync_http_answer_clear(a);
+        return err;
+    }
+    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &a->status);
+    if (!a->body && !(a->body = calloc(1, 1))) {
+        sync_http_answer_clear(a);
+        return BB_ERR_NOMEM;
+    }
+    return BB_OK;
+}

@@ -1,0 +1,255 @@
+/*
+ * sync_run.c — --once and the daemon loop (see sync_run.h).
+ */
+#include "sync_run.h"
+#include "sync_http.h"
+#include "sync_progress.h"
+#include "sync_push.h"
+#include "sync_signal.h"
+#include "bb_db.h"
+#include "bb_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ONCE_TRIES 3              /* attempts per batch in one --once pass */
+#define ONCE_MAX_WAIT_S 60        /* --once does not wait longer than this for a retry */
+#define DB_NAME "field.db"
+
+bb_err sync_default_home(char *out, size_t n, bb_errbuf *eb)
+{
+    const char *env = getenv("BEATBOOK_HOME"), *home = getenv("HOME");
+
+    if (env && *env) {
+        if (snprintf(out, n, "%s", env) >= (int)n)
+            return bb_fail(eb, BB_ERR_CONFIG, "BEATBOOK_HOME is too long");
+        return BB_OK;
+    }
+    if (!home || !*home)
+        return bb_fail(eb, BB_ERR_CONFIG, "neither BEATBOOK_HOME nor HOME is set; give the store "
+                       "folder with --home DIR");
+    if (snprintf(out, n, "%s/.local/share/beatbook", home) >= (int)n)
+        return bb_fail(eb, BB_ERR_CONFIG, "HOME is too long");
+    return BB_OK;
+}
+
+bb_err sync_load_config(const struct sync_run_opts *o, struct bb_outbox_config *c,
+                        char *path, size_t path_n, bb_errbuf *eb)
+{
+    bb_outbox_config_defaults(c);
+    if (o->config) {
+        snprintf(path, path_n, "%s", o->config);
+        return bb_outbox_config_load(o->config, 0, c, eb);
+    }
+    snprintf(path, path_n, "%s/%s", o->home, BB_OUTBOX_CONF_FILE);
+    return bb_outbox_config_load(path, 1, c, eb);
+}
+
+static bb_err open_store(const char *home, sqlite3 **db, bb_outbox **ob, bb_errbuf *eb)
+{
+    char path[4200];
+    bb_err err;
+
+    *db = NULL;
+    *ob = NULL;
+    snprintf(path, sizeof path, "%s/%s", home, DB_NAME);
+    if (access(path, F_OK) != 0)
+        return bb_fail(eb, BB_ERR_NOTFOUND, "no store at %s; create it with: beatbook init "
+                       "--enroll FILE --officer ID", path);
+    if ((err = bb_db_open(path, "collector", 0, db, eb)) != BB_OK)
+        return err;
+    if ((err = bb_outbox_open(*db, home, ob, eb)) != BB_OK ||
+        (err = bb_outbox_require_enrollment(*ob, "beatbook-syncd", eb)) != BB_OK) {
+        bb_outbox_free(*ob);
+        bb_db_close(*db);
+        *ob = NULL;
+        *db = NULL;
+    }
+    return err;
+}
+
+static void print_summary(const struct sync_counts *c, long waiting)
+{
+    printf("sent %ld, acknowledged %ld, duplicates %ld, rejected %ld\n", c->sent, c->acked,
+           c->rec_duplicates, c->refused);
+    printf("  batches: %ld sealed now, %ld sent, %ld acknowledged, %ld refused by HQ, %ld still "
+           "waiting\n", c->sealed_batches, c->sent, c->acked, c->refused, waiting);
+    printf("  records: %ld merged, %ld duplicates (HQ already had them), %ld rejected by HQ%s\n",
+           c->rec_merged, c->rec_duplicates, c->rec_rejected,
+           c->rec_rejected || c->refused ? " — see: beatbook status" : "");
+}
+
+static bb_err run_once(const struct sync_run_opts *o, bb_outbox *ob,
+                       const struct bb_outbox_config *conf, enum sync_outcome *outcome,
+                       bb_errbuf *eb)
+{
+    struct sync_progress bar;
+    struct sync_opts so;
+    struct sync_counts c;
+    uint64_t bytes = 0;
+    long retry_after = -1, waiting = 0;
+    bb_err err;
+
+    (void)o;
+    memset(&so, 0, sizeof so);
+    so.ob = ob;
+    so.conf = conf;
+    so.tries = ONCE_TRIES;
+    so.max_wait_s = ONCE_MAX_WAIT_S;
+    so.progress = &bar;
+    so.want_bar = 1;
+    memset(&bar, 0, sizeof bar);
+    err = sync_pass(&so, &c, &retry_after, eb);
+    if (bb_outbox_pending(ob, &waiting, &bytes, NULL) != BB_OK)
+        waiting = -1;
+    if (err == BB_ERR_STATE && c.registration_refused) {
+        fprintf(stderr, "beatbook-syncd: %s\n", eb->msg);
+        print_summary(&c, waiting);
+        *outcome = SYNC_REFUSED;
+        return BB_OK;
+    }
+    if (err != BB_OK && err != BB_ERR_UNAVAILABLE && err != BB_ERR_CRYPTO &&
+        err != BB_ERR_TOOBIG && err != BB_ERR_BUSY)
+        return err;   /* the store or the setup failed: main says why */
+    if (err != BB_OK)
+        fprintf(stderr, "beatbook-syncd: %s; will retry later\n", eb->msg);
+    print_summary(&c, waiting);
+    if (c.refused > 0 || c.rec_rejected > 0)   /* batches or records: people must look */
+        *outcome = SYNC_REFUSED;
+    else if (err != BB_OK || waiting != 0 || c.stopped)
+        *outcome = SYNC_RETRY_LATER;
+    else
+        *outcome = SYNC_ALL_ACKED;
+    return BB_OK;
+}
+
+/* SIGHUP: read the config file again; a bad file keeps the old settings. */
+static void reload_config(const struct sync_run_opts *o, struct bb_outbox_config *conf)
+{
+    struct bb_outbox_config fresh;
+    char path[4200];
+    bb_errbuf ceb;
+
+    if (sync_load_config(o, &fresh, path, sizeof path, &ceb) != BB_OK) {
+        bb_error("config not reloaded, keeping the old one: %s", ceb.msg);
+        return;
+    }
+    *conf = fresh;
+    bb_info("config reloaded file=%s interval=%lds retention_days=%ld batch_max_records=%ld "
+            "batch_max_bytes=%ld", path, conf->interval_s, conf->retention_days,
+            conf->batch_max_records, conf->batch_max_bytes);
+}
+
+/* One pass; returns how long to wait before the next, and whether that is a backoff. */
+static long daemon_pass(bb_outbox *ob, const struct bb_outbox_config *conf, int *failures,
+                        int *stopped)
+{
+    struct sync_opts so;
+    struct sync_counts c;
+    long retry_after = -1, wait_ms;
+    bb_errbuf peb;
+    bb_err err;
+
+    memset(&so, 0, sizeof so);
+    so.ob = ob;
+    so.conf = conf;
+    so.tries = 1;               /* the loop itself retries, with backoff */
+    err = sync_pass(&so, &c, &retry_after, &peb);
+    *stopped = c.stopped;
+    if (err == BB_OK) {
+        *failures = 0;
+        if (c.sent > 0)
+            bb_info("pass sent=%ld acknowledged=%ld duplicates=%ld refused=%ld", c.sent, c.acked,
+                    c.rec_duplicates, c.refused);
+        return -1;
+    }
+    if (err == BB_ERR_STATE) {
+        /* HQ refused this laptop: nothing will change soon; keep sealing locally. */
+        *failures = 0;
+        bb_error("%s", peb.msg);
+        return -1;
+    }
+    (*failures)++;
+    wait_ms = sync_backoff_ms(*failures, retry_after);
+    /* Never wait longer than the normal interval, unless HQ asked for it. */
+    if (wait_ms > conf->interval_s * 1000 && !(retry_after > 0 && wait_ms <= retry_after * 1000))
+        wait_ms = conf->interval_s * 1000;
+    if (*failures == 1 || *failures % 10 == 0)   /* rate-limited */
+        bb_warn("pass failed failures=%d retry_in_ms=%ld error=\"%s\"", *failures, wait_ms,
+                peb.msg);
+    return wait_ms;
+}
+
+/*
+ * The loop: a pass, then sleep on the monotonic clock until the next one is
+ * due (`interval` after this pass, or the backoff after a failure).  SIGHUP
+ * wakes the sleep only to reload: the next pass is then due `interval`
+ * (the new one) after the last, so a reload never causes a burst.
+ */
+static bb_err run_daemon(const struct sync_run_opts *o, bb_outbox *ob,
+                         struct bb_outbox_config *conf, bb_errbuf *eb)
+{
+    int failures = 0, stopped = 0;
+
+    (void)eb;
+    bb_info("started home=%s interval=%lds retention_days=%ld pid=%ld", o->home,
+            conf->interval_s, conf->retention_days, (long)getpid());
+    while (!sync_stop_requested()) {
+        long backoff = daemon_pass(ob, conf, &failures, &stopped);
+        long long last = sync_now_ms(), due;
+        if (stopped)
+            break;
+        due = last + (backoff >= 0 ? backoff : conf->interval_s * 1000);
+        while (!sync_stop_requested()) {
+            long long now = sync_now_ms();
+            if (sync_reload_requested()) {
+                reload_config(o, conf);
+                if (backoff < 0)
+                    due = last + conf->interval_s * 1000;
+            }
+            if (now >= due)
+                break;
+            sync_sleep_ms((long)(due - now));
+        }
+    }
+    bb_info("stopping: signal received");
+    return BB_OK;
+}
+
+bb_err sync_run(const struct sync_run_opts *o, enum sync_outcome *outcome, bb_errbuf *eb)
+{
+    struct bb_outbox_config conf;
+    char path[4200];
+    sqlite3 *db = NULL;
+    bb_outbox *ob = NULL;
+    int lock = -1;
+    bb_err err;
+
+    *outcome = SYNC_ALL_ACKED;
+    if ((err = sync_load_config(o, &conf, path, sizeof path, eb)) != BB_OK)
+        return err;
+    snprintf(path, sizeof path, "%s/%s", o->home, DB_NAME);
+    if (access(path, F_OK) != 0)   /* before the lock file, which would need the folder */
+        return bb_fail(eb, BB_ERR_NOTFOUND, "no store at %s; create it with: beatbook init "
+                       "--enroll FILE --officer ID", path);
+    if ((err = sync_signals_init(eb)) != BB_OK ||
+        (err = sync_lock(o->home, &lock, eb)) != BB_OK)
+        return err;
+    if ((err = open_store(o->home, &db, &ob, eb)) != BB_OK)
+        goto out;
+    if ((err = sync_http_global_init(eb)) != BB_OK)
+        goto out;
+    if (o->once)
+        err = run_once(o, ob, &conf, outcome, eb);
+    else
+        err = run_daemon(o, ob, &conf, eb);
+    sync_http_global_cleanup();
+out:
+    bb_outbox_free(ob);
+    bb_db_close(db);
+    if (lock >= 0)
+        close(lock);
+    return err;
+}
