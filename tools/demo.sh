@@ -1,8 +1,15 @@
 #!/bin/sh
-# The README's demo: three field laptops in three stations record a day of
-# work offline (107/03/15, 2018-03-15) with the real `beatbook` binary, then
-# each shows what it holds.  Stores live under $BUILD/demo/ and are made
-# afresh on every run.  Later issues extend this with HQ, sync and KPIs.
+# The README's demo, with the real programs on this machine:
+#   1. HQ: `beatbook-hq init` (store, keys, self-signed TLS) and `serve` on
+#      127.0.0.1 in the background;
+#   2. three field laptops in two precincts enrolled (`device enroll`,
+#      `beatbook init --enroll`);
+#   3. a day of work (107/03/15 = 2018-03-15) recorded on each, offline;
+#   4. each laptop syncs (`beatbook-syncd --once`: sealed, signed batches
+#      over pinned HTTPS until HQ's signed receipts come back);
+#   5. HQ's per-device batch lists (no gaps) and device list.
+# Everything lives under $BUILD/demo/, made afresh on every run; the server
+# is stopped on exit.
 set -eu
 
 BUILD=${BUILD:-build}
@@ -12,8 +19,43 @@ LANG_OPT=${DEMO_LANG:-zh-TW}
 
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
+PORT=${DEMO_PORT:-$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+HQ="$DEMO/hq"
+HQPID=
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+stop_hq() {
+    if [ -n "$HQPID" ] && kill -0 "$HQPID" 2>/dev/null; then
+        kill -TERM "$HQPID" 2>/dev/null || true
+        wait "$HQPID" 2>/dev/null || true
+    fi
+    HQPID=
+}
+trap stop_hq EXIT
+trap 'stop_hq; exit 130' INT TERM
+
+hq() { BEATBOOK_HQ_DATA="$HQ" "$BIN/beatbook-hq" "$@"; }
+
+say "HQ: beatbook-hq init, then serve on https://127.0.0.1:$PORT"
+"$BIN/beatbook-hq" init --data "$HQ" --listen "127.0.0.1:$PORT" --url "https://127.0.0.1:$PORT"
+BEATBOOK_LOG=info "$BIN/beatbook-hq" serve --data "$HQ" >"$DEMO/hq-serve.log" 2>&1 &
+HQPID=$!
+i=0
+until grep -q "listening on" "$DEMO/hq-serve.log" 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 "$HQPID" 2>/dev/null; then
+        echo "demo: beatbook-hq serve did not start:" >&2
+        cat "$DEMO/hq-serve.log" >&2
+        exit 69
+    fi
+    sleep 0.1
+done
+
+say "HQ enrolls three laptops: 第六分局協和派出所, 豐原分局豐東派出所, 第一分局繼光派出所"
+hq device enroll --org-unit P06-S03 --label "協和派出所 筆電 1" --out "$DEMO/xiehe.enroll"
+hq device enroll --org-unit P08-S02 --label "豐東派出所 筆電 1" --out "$DEMO/fengdong.enroll"
+hq device enroll --org-unit P01-S01 --label "繼光派出所 筆電 1" --out "$DEMO/jiguang.enroll"
 
 # bb LAPTOP ARGS... : run beatbook against one laptop's store
 bb() {
@@ -22,10 +64,10 @@ bb() {
     BEATBOOK_HOME="$DEMO/$laptop" "$BIN/beatbook" --lang "$LANG_OPT" "$@"
 }
 
-say "Three laptops: 第六分局協和派出所, 豐原分局豐東派出所, 第一分局繼光派出所"
-bb xiehe   init --officer A123456 --org-unit P06-S03
-bb fengdong init --officer B234567 --org-unit P08-S02
-bb jiguang init --officer C345678 --org-unit P01-S01
+say "Each laptop: beatbook init --enroll (checks HQ's signature, makes its own key)"
+bb xiehe    init --enroll "$DEMO/xiehe.enroll" --officer A123456
+bb fengdong init --enroll "$DEMO/fengdong.enroll" --officer B234567
+bb jiguang  init --enroll "$DEMO/jiguang.enroll" --officer C345678
 
 say "協和派出所 (P06-S03): a day in 西屯"
 bb xiehe add patrol type=small_area mode=motorcycle officers=2 \
@@ -49,6 +91,8 @@ bb xiehe add parking_citation method=remote source=citizen_report segment=SEG-06
     violation=double_parking occurred_at="107/03/15 11:48" >/dev/null
 bb xiehe add parking_citation method=remote source=police major=false violation=sidewalk \
     occurred_at="107/03/15 17:20" >/dev/null
+printf '協和: lunch break at the station with network — a midday sync: '
+BEATBOOK_HOME="$DEMO/xiehe" "$BIN/beatbook-syncd" --once | head -1
 bb xiehe add criminal_case category=theft case_no=1070315-0601 victims=1 loss_twd=18000 \
     summary="機車失竊，西屯路二段" occurred_at="107/03/15 02:30" >/dev/null
 bb xiehe add case_clearance case_no=1070302-0617 category=theft method=arrest suspects=1 \
@@ -98,4 +142,21 @@ say "繼光: the corrected accident keeps its history (beatbook show)"
 bb jiguang show "$ACC"
 say "協和: beatbook report --period 107-03"
 bb xiehe report --period 107-03
-printf '\nDemo stores are in %s (BEATBOOK_HOME=%s/xiehe beatbook status).\n' "$DEMO" "$DEMO"
+say "Day end: each laptop syncs with HQ (beatbook-syncd --once)"
+for laptop in xiehe fengdong jiguang; do
+    printf '%s: ' "$laptop"
+    BEATBOOK_HOME="$DEMO/$laptop" "$BIN/beatbook-syncd" --once
+done
+say "協和: beatbook status (outbox: every batch acknowledged with a verified receipt)"
+bb xiehe status
+say "HQ: beatbook-hq device list"
+hq device list
+for laptop in xiehe fengdong jiguang; do
+    dev=$(BEATBOOK_HOME="$DEMO/$laptop" "$BIN/beatbook" status --json |
+          /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["device"])')
+    say "HQ: beatbook-hq batches --device $dev ($laptop)"
+    hq batches --device "$dev"
+done
+stop_hq
+printf '\nDemo data is in %s: laptops (BEATBOOK_HOME=%s/xiehe beatbook status),\n' "$DEMO" "$DEMO"
+printf 'HQ (beatbook-hq --data %s device list); HQ server log: %s/hq-serve.log\n' "$HQ" "$DEMO"
