@@ -2,6 +2,9 @@
  * hq_cmd_import.c — `beatbook-hq import PATH...`: batch files carried on a
  * USB stick, ingested by the very function that serves POST /v1/batches
  * (hq_ingest), so they are checked, deduplicated and merged the same way.
+ * A laptop that has never reached HQ also puts its signed registration on
+ * the stick (DEVICE.register.json); it goes through hq_register, exactly
+ * like POST /v1/devices/register, before the batches.
  *
  * Files are taken in seq order per device (a folder may hold them in any
  * order); files whose header cannot be read come last and are reported as
@@ -10,12 +13,14 @@
 #include "hq_cli.h"
 #include "hq_home.h"
 #include "hq_ingest.h"
+#include "hq_register.h"
 #include "hq_store.h"
 #include "bb_batch.h"
 #include "bb_db.h"
 #include "bb_json.h"
 
 #include <dirent.h>
+#include <mbedtls/platform_util.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -27,6 +32,7 @@
 
 struct item {
     char *path;
+    int registration;        /* a DEVICE.register.json, taken before any batch */
     int parsed;              /* header readable: device and seq are set */
     char device[80];
     long long seq;
@@ -40,7 +46,9 @@ static void help(void)
           "*.bbatch in a folder, exactly as if they had come over HTTPS: signatures,\n"
           "seq/prev chain, duplicates and revoked devices are handled the same way, and a\n"
           "batch already received is not counted twice.  Files are taken in seq order per\n"
-          "device.  Prints one line per file; exits 65 if any file was refused.\n",
+          "device.  A laptop's registration (DEVICE.register.json, written by\n"
+          "`beatbook export` until the laptop is registered) is taken first.  Prints one\n"
+          "line per file; exits 65 if any file was refused.\n",
           stdout);
 }
 
@@ -88,7 +96,8 @@ static bb_err collect(const char *arg, struct item **items, size_t *n, size_t *c
         return bb_fail(eb, BB_ERR_IO, "%s: %s", arg, strerror(errno));
     while (err == BB_OK && (de = readdir(d)) != NULL) {
         char path[8192];
-        if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".bbatch"))
+        if (de->d_name[0] == '.' || !(has_suffix(de->d_name, ".bbatch") ||
+                                      has_suffix(de->d_name, ".register.json")))
             continue;
         if (snprintf(path, sizeof path, "%s/%s", arg, de->d_name) >= (int)sizeof path)
             continue;
@@ -105,6 +114,10 @@ static void peek(struct item *it, size_t max_bytes)
     char *buf = NULL;
     size_t len;
 
+    if (has_suffix(it->path, ".register.json")) {
+        it->registration = 1;
+        return;
+    }
     if (bb_read_file(it->path, max_bytes, &buf, &len, NULL) == BB_OK &&
         bb_batch_parse((const uint8_t *)buf, len, &view, NULL) == BB_OK) {
         it->parsed = 1;
@@ -119,6 +132,8 @@ static int by_device_seq(const void *a, const void *b)
     const struct item *x = a, *y = b;
     int c;
 
+    if (x->registration != y->registration)
+        return x->registration ? -1 : 1;
     if (x->parsed != y->parsed)
         return x->parsed ? -1 : 1;
     if (!x->parsed)
@@ -128,6 +143,39 @@ static int by_device_seq(const void *a, const void *b)
     if (x->seq != y->seq)
         return x->seq < y->seq ? -1 : 1;
     return strcmp(x->path, y->path);
+}
+
+/* A registration carried by hand: the same checks as over HTTPS. */
+static int register_one(struct hq_home *h, sqlite3 *db, const struct item *it)
+{
+    struct hq_answer ans;
+    char *buf = NULL, msg[1200];
+    size_t len = 0;
+    bb_errbuf eb;
+    int refused = 0;
+
+    memset(&eb, 0, sizeof eb);
+    if (bb_read_file(it->path, HQ_REGISTER_MAX_BYTES, &buf, &len, &eb) != BB_OK) {
+        printf("%s: refused: %s\n", it->path, eb.msg);
+        return 1;
+    }
+    hq_answer_init(&ans);
+    hq_register(h, db, buf, len, &ans);
+    if (ans.status == 201)
+        printf("%s: registered: the laptop's key is bound; its batches can now be merged\n",
+               it->path);
+    else if (ans.status == 200)
+        printf("%s: already registered with this key; nothing changed\n", it->path);
+    else {
+        printf("%s: refused: %s (%s)\n", it->path, hq_answer_message(&ans, msg, sizeof msg),
+               ans.error[0] ? ans.error : "error");
+        refused = 1;
+    }
+    hq_answer_clear(&ans);
+    /* The document holds the laptop's one-time token. */
+    mbedtls_platform_zeroize(buf, len);
+    free(buf);
+    return refused;
 }
 
 /* One file: read, ingest, print its line; returns 1 when refused. */
@@ -217,7 +265,8 @@ bb_err hq_cmd_import(int argc, char **argv, bb_errbuf *eb)
         peek(&items[i], h.conf.max_batch_bytes);
     qsort(items, n, sizeof *items, by_device_seq);
     for (i = 0; i < n; i++)
-        refused += import_one(&h, db, &items[i]);
+        refused += items[i].registration ? register_one(&h, db, &items[i])
+                                         : import_one(&h, db, &items[i]);
     if (refused)
         err = bb_fail(eb, BB_ERR_INVALID, "%ld of %zu file(s) refused", refused, n);
 out:

@@ -1153,6 +1153,20 @@ bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf
             break;
         (*written)++;
     }
+    /* Never reached HQ: the stick also carries the signed registration, so
+     * HQ can bind this laptop's key and merge the batches (hq import). */
+    if (err == BB_OK) {
+        char *doc = NULL, name[160];
+        size_t len = 0;
+        bb_err rerr = bb_outbox_registration(ob, &doc, &len, NULL);
+        if (rerr == BB_OK) {
+            snprintf(name, sizeof name, "%s.register.json", ob->device);
+            err = write_durably(dirfd, dir, name, (const uint8_t *)doc, len, eb);
+            if (err == BB_OK)
+                (*written)++;
+        }
+        bb_outbox_secret_free(doc);
+    }
     if (err == BB_OK && *written > 0 && fsync(dirfd) != 0)
         err = errno_fail(eb, errno, "sync folder", dir);
     close(dirfd);

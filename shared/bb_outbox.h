@@ -204,7 +204,10 @@ bb_err bb_outbox_note_run(bb_outbox *ob, const char *error, bb_errbuf *eb);
 /*
  * Write every batch in state `sealed` to dir as <device>-<seq, 6 digits>.bbatch,
  * byte-identical to what is POSTed: a temporary name, fsync, rename, fsync
- * of the folder.  *written: how many files.
+ * of the folder.  While the laptop is not registered with HQ, also write
+ * <device>.register.json (the signed registration; it holds the one-time
+ * token, mode 0600), which `beatbook-hq import` takes first.  *written: how
+ * many files.
  */
 bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf *eb);
 

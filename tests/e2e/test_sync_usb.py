@@ -27,7 +27,11 @@ def test_export_is_byte_for_byte_the_outbox(hq, laptop_factory, tmp_path):
     usb = tmp_path / "usb"
     usb.mkdir()
     r = export(lp, usb)
-    assert "sealed 3 batches" in r.out and "exported 3 batch file(s)" in r.out
+    assert "sealed 3 batches" in r.out
+    # This laptop has never reached HQ: its signed registration travels too.
+    reg = usb / f"{lp.device}.register.json"
+    assert stat.S_IMODE(reg.stat().st_mode) == 0o600
+    reg.unlink()
     files = sorted(usb.iterdir())
     assert [f.name for f in files] == [f"{lp.device}-{n:06d}.bbatch" for n in (1, 2, 3)]
     for f, (seq, blob, sha) in zip(files, lp.query("SELECT seq, bytes, sha256 FROM batches"
@@ -39,7 +43,8 @@ def test_export_is_byte_for_byte_the_outbox(hq, laptop_factory, tmp_path):
     assert not [p for p in usb.iterdir() if p.name.startswith(".")]
     # Exporting again rewrites the same files; nothing new is sealed.
     r = export(lp, usb)
-    assert "sealed" not in r.out and "exported 3" in r.out
+    assert "sealed" not in r.out
+    reg.unlink()
     assert sorted(usb.iterdir()) == files
     # A folder that is not there (stick not mounted) is an error, not a new folder.
     r = lp.run("export", "--to", tmp_path / "not-mounted", lang="en")
@@ -81,7 +86,7 @@ def test_post_first_then_usb_import_and_double_post(hq, laptop_factory, tmp_path
     usb.mkdir()
     export(lp, usb)
     lp.sync_once()
-    [f] = list(usb.iterdir())
+    [f] = list(usb.glob("*.bbatch"))
     body = f.read_bytes()
     receipt = lp.query("SELECT receipt FROM batches WHERE seq = 1")[0][0]
     # The same bytes posted twice more: 201 with the very same receipt, no double count.
@@ -150,3 +155,34 @@ def test_syncd_purges_after_acknowledgements(hq, laptop_factory):
     assert len(hq.record_ids(lp.device)) == 4
     out = json.loads(lp.ok("status", "--json").out)["outbox"]
     assert out["batches"]["acknowledged"] == 1 and out["records_merged"] == 4
+
+
+def test_laptop_that_never_reached_hq_syncs_by_usb_alone(hq, laptop_factory, tmp_path):
+    """No network ever: the stick carries the laptop's signed registration
+    with its batches; HQ binds the key first, then merges every record once.
+    A later re-import, and a later sync over HTTPS, count nothing twice."""
+    lp = laptop_factory("P08-S02")
+    lp.write_config("batch_max_records = 3\n")
+    lp.add_many(7)
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    export(lp, usb)
+    assert (usb / f"{lp.device}.register.json").exists()
+    r = hq.import_(usb)
+    assert r.returncode == EX_OK, r
+    assert "registered" in r.stdout and r.stdout.count("merged:") == 3
+    assert hq.query("SELECT count(*) FROM records WHERE device = ?", (lp.device,))[0][0] == 7
+    r = hq.import_(usb)
+    assert r.returncode == EX_OK, r
+    assert "already registered" in r.stdout and r.stdout.count("duplicate batch") == 3
+    # A registration whose signature does not hold is refused, and nothing changes.
+    doc = json.loads((usb / f"{lp.device}.register.json").read_text())
+    doc["device_key"] = "0" * 16
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.register.json").write_text(json.dumps(doc))
+    r = hq.import_(bad)
+    assert r.returncode != EX_OK and "refused" in r.stdout
+    # When the laptop later has network, its receipts come back; no record doubles.
+    lp.sync_once()
+    check_exactly_once(hq, [lp])
