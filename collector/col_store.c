@@ -4,6 +4,7 @@
  */
 #include "col_store.h"
 #include "bb_db.h"
+#include "bb_file.h"
 #include "bb_json.h"
 #include "bb_time.h"
 
@@ -33,27 +34,6 @@ bb_err col_store_home(char *out, size_t n, bb_errbuf *eb)
     return BB_OK;
 }
 
-/* mkdir -p with mode for the last component. */
-static bb_err make_dirs(const char *path, mode_t mode, bb_errbuf *eb)
-{
-    char tmp[4096];
-    size_t i, n = strlen(path);
-
-    if (n >= sizeof tmp)
-        return bb_fail(eb, BB_ERR_CONFIG, "%s: path too long", path);
-    memcpy(tmp, path, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (tmp[i] == '/' || tmp[i] == '\0') {
-            char c = tmp[i];
-            tmp[i] = '\0';
-            if (mkdir(tmp, c ? 0755 : mode) != 0 && errno != EEXIST)
-                return bb_fail(eb, errno == EACCES ? BB_ERR_PERM : BB_ERR_IO,
-                               "create folder %s: %s", tmp, strerror(errno));
-            tmp[i] = c;
-        }
-    }
-    return BB_OK;
-}
 
 static bb_err db_path(const char *home, char *out, size_t n, bb_errbuf *eb)
 {
@@ -108,7 +88,7 @@ bb_err col_store_create(const char *home, const char *officer, const char *org_u
     bb_err err;
     int fd;
 
-    if ((err = make_dirs(home, 0700, eb)) != BB_OK ||
+    if ((err = bb_make_dirs(home, 0700, eb)) != BB_OK ||
         (err = db_path(home, path, sizeof path, eb)) != BB_OK)
         return err;
     /* O_EXCL: of two `init`s racing for the same folder, exactly one wins. */

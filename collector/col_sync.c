@@ -9,6 +9,7 @@
 #include "col_store.h"
 #include "bb_db.h"
 #include "bb_enroll.h"
+#include "bb_file.h"
 #include "bb_json.h"
 #include "bb_outbox.h"
 #include "bb_sign.h"
@@ -237,27 +238,6 @@ bb_err col_cmd_purge(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
 
 /* ---- init --enroll ---- */
 
-/* mkdir -p; the last component gets mode. */
-static bb_err make_dirs(const char *path, mode_t mode, bb_errbuf *eb)
-{
-    char tmp[4096];
-    size_t i, n = strlen(path);
-
-    if (n >= sizeof tmp)
-        return bb_fail(eb, BB_ERR_CONFIG, "%s: path too long", path);
-    memcpy(tmp, path, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (tmp[i] == '/' || tmp[i] == '\0') {
-            char c = tmp[i];
-            tmp[i] = '\0';
-            if (mkdir(tmp, c ? 0755 : mode) != 0 && errno != EEXIST)
-                return bb_fail(eb, errno == EACCES ? BB_ERR_PERM : BB_ERR_IO,
-                               "create folder %s: %s", tmp, strerror(errno));
-            tmp[i] = c;
-        }
-    }
-    return BB_OK;
-}
 
 static void remove_tmp_store(const char *dir)
 {
@@ -343,7 +323,7 @@ bb_err col_init_enrolled(struct col_ctx *ctx, const char *officer, const char *f
                       "init was interrupted?); move it away and run init again", key_path);
         goto out;
     }
-    if ((err = make_dirs(ctx->home, 0700, eb)) != BB_OK)
+    if ((err = bb_make_dirs(ctx->home, 0700, eb)) != BB_OK)
         goto out;
     snprintf(tmpdir, sizeof tmpdir, "%s/.init-XXXXXX", ctx->home);
     if (!mkdtemp(tmpdir)) {

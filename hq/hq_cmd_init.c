@@ -89,7 +89,7 @@ static bb_err check_target(const char *dir, int *existed, bb_errbuf *eb)
     if (stat(dir, &st) != 0) {
         if (errno == ENOENT)
             return BB_OK;
-        return bb_fail(eb, hq_errno_code(errno), "%s: %s", dir, strerror(errno));
+        return bb_fail(eb, bb_errno_err(errno), "%s: %s", dir, strerror(errno));
     }
     *existed = 1;
     if (!S_ISDIR(st.st_mode))
@@ -99,7 +99,7 @@ static bb_err check_target(const char *dir, int *existed, bb_errbuf *eb)
         return bb_fail(eb, BB_ERR_EXISTS, "%s already holds an HQ store (%s); init never "
                        "overwrites one", dir, HQ_DB_NAME);
     if (!(d = opendir(dir)))
-        return bb_fail(eb, hq_errno_code(errno), "%s: %s", dir, strerror(errno));
+        return bb_fail(eb, bb_errno_err(errno), "%s: %s", dir, strerror(errno));
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
             closedir(d);
@@ -244,12 +244,12 @@ bb_err hq_cmd_init(int argc, char **argv, bb_errbuf *eb)
     if ((err = check_target(dir, &existed, eb)) != BB_OK)
         return err;
 
-    if ((err = hq_make_dirs(dir, 0700, eb)) != BB_OK)
+    if ((err = bb_make_dirs(dir, 0700, eb)) != BB_OK)
         return err;
     if (!existed)
         note(&made, dir, 1);
     else if (chmod(dir, 0700) != 0) {
-        err = bb_fail(eb, hq_errno_code(errno), "chmod %s: %s", dir, strerror(errno));
+        err = bb_fail(eb, bb_errno_err(errno), "chmod %s: %s", dir, strerror(errno));
         goto fail;
     }
     snprintf(h.dir, sizeof h.dir, "%s", dir);
@@ -263,7 +263,7 @@ bb_err hq_cmd_init(int argc, char **argv, bb_errbuf *eb)
         err = errno == EEXIST
                   ? bb_fail(eb, BB_ERR_EXISTS, "%s already exists and is not empty; give a "
                             "new or empty folder", dir)
-                  : bb_fail(eb, hq_errno_code(errno), "create folder %s: %s", path,
+                  : bb_fail(eb, bb_errno_err(errno), "create folder %s: %s", path,
                             strerror(errno));
         if (err == BB_ERR_EXISTS)
             return err;
@@ -273,7 +273,7 @@ bb_err hq_cmd_init(int argc, char **argv, bb_errbuf *eb)
     if ((err = hq_path_join(path, sizeof path, dir, "tls", eb)) != BB_OK)
         goto fail;
     if (mkdir(path, 0700) != 0) {
-        err = bb_fail(eb, hq_errno_code(errno), "create folder %s: %s", path, strerror(errno));
+        err = bb_fail(eb, bb_errno_err(errno), "create folder %s: %s", path, strerror(errno));
         goto fail;
     }
     note(&made, path, 1);

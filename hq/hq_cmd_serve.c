@@ -75,7 +75,7 @@ static bb_err take_lock(const struct hq_home *h, int *fd, bb_errbuf *eb)
         return err;
     *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (*fd < 0)
-        return bb_fail(eb, hq_errno_code(errno), "open %s: %s", path, strerror(errno));
+        return bb_fail(eb, bb_errno_err(errno), "open %s: %s", path, strerror(errno));
     if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         close(*fd);
@@ -83,7 +83,7 @@ static bb_err take_lock(const struct hq_home *h, int *fd, bb_errbuf *eb)
         if (e == EWOULDBLOCK)
             return bb_fail(eb, BB_ERR_BUSY, "another beatbook-hq serve is running on %s",
                            h->dir);
-        return bb_fail(eb, hq_errno_code(e), "lock %s: %s", path, strerror(e));
+        return bb_fail(eb, bb_errno_err(e), "lock %s: %s", path, strerror(e));
     }
     return BB_OK;
 }

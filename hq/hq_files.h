@@ -13,12 +13,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "bb_err.h"
+#include "bb_file.h"   /* bb_errno_err */
 
-/* The bb_err for an errno value (ENOENT → NOTFOUND, EACCES → PERM, ...). */
-bb_err hq_errno_code(int e);
-
-/* mkdir -p: parents 0755, the last component `mode` (an existing one is kept). */
-bb_err hq_make_dirs(const char *path, mode_t mode, bb_errbuf *eb);
 
 /*
  * Create path (O_EXCL) with exactly `mode`, write len bytes, fsync the file

@@ -50,7 +50,7 @@ bb_err hq_home_open(struct hq_home *h, const char *dir, int parts, bb_errbuf *eb
         if (e == ENOENT)
             return bb_fail(eb, BB_ERR_NOTFOUND, "%s is not a beatbook-hq data folder (no %s); "
                            "create one with: beatbook-hq init --data %s", dir, HQ_DB_NAME, dir);
-        return bb_fail(eb, hq_errno_code(e), "open %s: %s", h->db_path, strerror(e));
+        return bb_fail(eb, bb_errno_err(e), "open %s: %s", h->db_path, strerror(e));
     }
     if (parts & (HQ_HOME_CONF | HQ_HOME_TLS)) {
         if ((err = hq_conf_load(h->conf_path, &h->conf, eb)) != BB_OK)

@@ -11,6 +11,7 @@
  * text: each of those is wiped before it is freed (wipe_delete, wipe).
  */
 #include "bb_enroll.h"
+#include "bb_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -383,62 +384,7 @@ fail:
 
 /* ---- Writing ------------------------------------------------------------ */
 
-static bb_err errno_code(int e)
-{
-    switch (e) {
-    case ENOENT: case ENOTDIR: return BB_ERR_NOTFOUND;
-    case EACCES: case EPERM: return BB_ERR_PERM;
-    case EROFS: return BB_ERR_READONLY;
-    case EEXIST: return BB_ERR_EXISTS;
-    case ENOSPC: case EDQUOT: return BB_ERR_FULL;
-    case ENOMEM: return BB_ERR_NOMEM;
-    default: return BB_ERR_IO;
-    }
-}
 
-/* Create path (O_EXCL, 0600) and write data durably; remove it on failure. */
-static bb_err write_new_file(const char *path, const char *data, size_t len,
-                             bb_errbuf *eb)
-{
-    size_t done = 0;
-    int fd, e;
-
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        e = errno;
-        if (e == EEXIST)
-            return bb_fail(eb, BB_ERR_EXISTS, "create enrollment file %s: it "
-                           "already exists (never overwritten; move it away "
-                           "first)", path);
-        return bb_fail(eb, errno_code(e), "create enrollment file %s: %s",
-                       path, strerror(e));
-    }
-    /* The umask may have taken bits from 0600; the owner needs exactly rw. */
-    if (fchmod(fd, 0600) != 0)
-        goto fail;
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto fail;
-        done += (size_t)n;
-    }
-    if (fsync(fd) != 0)
-        goto fail;
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    return BB_OK;
-fail:
-    e = errno;
-    if (fd >= 0)
-        close(fd);
-    unlink(path);
-    return bb_fail(eb, errno_code(e), "write enrollment file %s: %s", path,
-                   strerror(e));
-}
 
 /* The unsigned document for e; hq_sign_pub from the private key. */
 static bb_err to_doc(const struct bb_enrollment *e, const bb_sign_key *priv,
@@ -544,7 +490,7 @@ bb_err bb_enroll_write(struct bb_enrollment *e, const bb_sign_key *hq_sign_priv,
     memcpy(text, canon, len);
     text[len] = '\n';
     text[len + 1] = '\0';
-    rc = write_new_file(path, text, len + 1, eb);    /* its message names the file */
+    rc = bb_file_create(path, text, len + 1, 0600, "enrollment file", eb);    /* its message names the file */
 out:
     if (canon) {
         wipe(canon, strlen(canon));

@@ -8,6 +8,7 @@
  * needs no wiping of its own beyond that.
  */
 #include "bb_sign.h"
+#include "bb_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,100 +43,8 @@ static const char *mbed_msg(int ret, char *buf, size_t size)
     return buf;
 }
 
-static bb_err errno_code(int e)
-{
-    switch (e) {
-    case ENOENT: case ENOTDIR: return BB_ERR_NOTFOUND;
-    case EACCES: case EPERM: return BB_ERR_PERM;
-    case EROFS: return BB_ERR_READONLY;
-    case EEXIST: return BB_ERR_EXISTS;
-    case ENOSPC: case EDQUOT: return BB_ERR_FULL;
-    case ENOMEM: return BB_ERR_NOMEM;
-    default: return BB_ERR_IO;
-    }
-}
 
-/* ---- Key files ----------------------------------------------------------- */
-
-/* fsync the directory holding path, so that the new name survives a crash. */
-static int fsync_dir(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    size_t n;
-    int fd, ret;
-
-    if (!slash) {
-        strcpy(dir, ".");
-    } else {
-        n = slash == path ? 1 : (size_t)(slash - path);
-        if (n >= sizeof dir) {
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ret = fsync(fd);
-    if (close(fd) != 0)
-        ret = -1;
-    return ret;
-}
-
-/*
- * Create path exclusively with mode 0600 and write data to it, durably.
- * On any failure after creating it, remove it: a half-written key file
- * would only block the retry (O_EXCL) and could pass for a key.
- */
-static bb_err write_key_file(const char *path, const void *data, size_t len,
-                             bb_errbuf *eb)
-{
-    const char *p = data;
-    size_t done = 0;
-    int fd, e;
-
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        e = errno;
-        if (e == EEXIST)
-            return bb_fail(eb, BB_ERR_EXISTS, "create key file %s: it already "
-                           "exists (a key file is never overwritten; move it "
-                           "away first)", path);
-        return bb_fail(eb, errno_code(e), "create key file %s: %s", path,
-                       strerror(e));
-    }
-    /* The umask may have taken bits from 0600; the owner needs exactly rw. */
-    if (fchmod(fd, 0600) != 0)
-        goto fail;
-    while (done < len) {
-        ssize_t n = write(fd, p + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            goto fail;
-        done += (size_t)n;
-    }
-    if (fsync(fd) != 0)
-        goto fail;
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (fsync_dir(path) != 0)
-        goto fail;
-    return BB_OK;
-fail:
-    e = errno;
-    if (fd >= 0)
-        close(fd);
-    unlink(path);
-    return bb_fail(eb, errno_code(e), "write key file %s: %s", path,
-                   strerror(e));
-}
+/* ---- Key files (created by bb_file_create: O_EXCL, 0600, durable) -------- */
 
 /*
  * Read a private key file into a new NUL-terminated buffer (*out; the
@@ -155,13 +64,13 @@ static bb_err read_key_file(const char *path, char **out, size_t *out_len,
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         e = errno;
-        return bb_fail(eb, errno_code(e), "open key file %s: %s", path,
+        return bb_fail(eb, bb_errno_err(e), "open key file %s: %s", path,
                        strerror(e));
     }
     if (fstat(fd, &st) != 0) {
         e = errno;
         close(fd);
-        return bb_fail(eb, errno_code(e), "stat key file %s: %s", path,
+        return bb_fail(eb, bb_errno_err(e), "stat key file %s: %s", path,
                        strerror(e));
     }
     if (!S_ISREG(st.st_mode)) {
@@ -198,7 +107,7 @@ static bb_err read_key_file(const char *path, char **out, size_t *out_len,
             close(fd);
             wipe(buf, size + 1);
             free(buf);
-            return bb_fail(eb, errno_code(e), "read key file %s: %s", path,
+            return bb_fail(eb, bb_errno_err(e), "read key file %s: %s", path,
                            strerror(e));
         }
         if (n == 0)
@@ -290,7 +199,7 @@ bb_err bb_sign_key_write(const bb_sign_key *key, const char *path,
         return bb_fail(eb, BB_ERR_INTERNAL, "write key file %s: %s", path,
                        mbed_msg(ret, msg, sizeof msg));
     }
-    rc = write_key_file(path, pem, strlen((char *)pem), eb);
+    rc = bb_file_create(path, pem, strlen((char *)pem), 0600, "key file", eb);
     wipe(pem, sizeof pem);
     return rc;
 }
@@ -649,7 +558,7 @@ bb_err bb_sign_x25519_key_write(const char *path,
             rc = bb_fail(eb, BB_ERR_INTERNAL, "write key file %s: PEM "
                          "buffer too small", path);
         else
-            rc = write_key_file(path, text, (size_t)n, eb);
+            rc = bb_file_create(path, text, (size_t)n, 0600, "key file", eb);
     }
     wipe(der, sizeof der);
     wipe(b64, sizeof b64);
