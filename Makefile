@@ -138,8 +138,9 @@ demo: deps
 	$(Q)BUILD=$(BUILD) sh tools/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/bin/beatbook
+	$(Q)$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/libbb.a
 	$(Q)BUILD=$(BUILD) sh bench/collector.sh
+	$(Q)BUILD=$(BUILD) sh bench/sync.sh
 
 # libFuzzer target for the batch parser (clang from Debian); runs for 60 s.
 fuzz: deps
