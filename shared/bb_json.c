@@ -311,3 +311,68 @@ long bb_utf8_length(const char *s)
     }
     return n;
 }
+
+static size_t skip_ws(const char *t, size_t i, size_t len)
+{
+    while (i < len && (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t'))
+        i++;
+    return i;
+}
+
+bb_err bb_json_scan_objects(const char *text, size_t len, const char *what, long long *count,
+                            bb_errbuf *eb)
+{
+    char stack[64];
+    size_t i = skip_ws(text, 0, len);
+    long long n = 0;
+
+    *count = 0;
+    if (i >= len || text[i] != '[')
+        return bb_fail(eb, BB_ERR_INVALID, "%s: must be a JSON array of records", what);
+    i = skip_ws(text, i + 1, len);
+    if (i < len && text[i] == ']')
+        goto end;
+    for (;;) {
+        int depth = 0;
+        if (i >= len || text[i] != '{')
+            return bb_fail(eb, BB_ERR_INVALID, "%s: element %lld is not a JSON object", what, n);
+        do {
+            char c = text[i++];
+            if (c == '"') {
+                while (i < len && text[i] != '"')
+                    i += text[i] == '\\' ? 2 : 1;
+                if (i++ >= len)
+                    return bb_fail(eb, BB_ERR_INVALID, "%s: unterminated string", what);
+            } else if (c == '{' || c == '[') {
+                if (depth == (int)sizeof stack)
+                    return bb_fail(eb, BB_ERR_INVALID, "%s: nested too deeply", what);
+                stack[depth++] = c == '{' ? '}' : ']';
+            } else if (c == '}' || c == ']') {
+                if (depth == 0 || stack[--depth] != c)
+                    return bb_fail(eb, BB_ERR_INVALID, "%s: mismatched '%c' at byte %zu", what,
+                                   c, i - 1);
+            } else if (c == '\0') {
+                return bb_fail(eb, BB_ERR_INVALID, "%s: contains a NUL byte", what);
+            }
+        } while (depth > 0 && i < len);
+        if (depth > 0)
+            return bb_fail(eb, BB_ERR_INVALID, "%s: ends inside element %lld (truncated?)",
+                           what, n);
+        n++;
+        i = skip_ws(text, i, len);
+        if (i < len && text[i] == ',') {
+            i = skip_ws(text, i + 1, len);
+            continue;
+        }
+        if (i < len && text[i] == ']')
+            break;
+        return bb_fail(eb, BB_ERR_INVALID, "%s: expected ',' or ']' after element %lld", what,
+                       n - 1);
+    }
+end:
+    i = skip_ws(text, i + 1, len);
+    if (i != len)
+        return bb_fail(eb, BB_ERR_INVALID, "%s: unexpected text after the array", what);
+    *count = n;
+    return BB_OK;
+}

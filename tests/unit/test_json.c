@@ -104,6 +104,31 @@ static void test_utf8_length(void **state)
     assert_int_equal(bb_utf8_length("\xc0\xaf"), -1);      /* overlong */
 }
 
+static void scan_is(const char *text, bb_err want, long long n)
+{
+    long long got = -1;
+    bb_errbuf eb;
+    assert_int_equal(bb_json_scan_objects(text, strlen(text), "t", &got, &eb), want);
+    if (want == BB_OK)
+        assert_int_equal(got, n);
+}
+
+static void test_scan_objects(void **state)
+{
+    (void)state;
+    scan_is("[]", BB_OK, 0);
+    scan_is(" [ {} , {\"a\":[1,{\"b\":\"}]\\\"\"}]} ] \n", BB_OK, 2);
+    scan_is("[{\"s\":\"[{\"},{}]", BB_OK, 2);      /* brackets inside strings */
+    scan_is("{}", BB_ERR_INVALID, 0);                  /* not an array */
+    scan_is("[{},1]", BB_ERR_INVALID, 0);               /* element not an object */
+    scan_is("[{]", BB_ERR_INVALID, 0);                  /* mismatched */
+    scan_is("[{\"a\":[}]", BB_ERR_INVALID, 0);
+    scan_is("[{}", BB_ERR_INVALID, 0);                  /* truncated */
+    scan_is("[{\"a\":\"x", BB_ERR_INVALID, 0);
+    scan_is("[{}]x", BB_ERR_INVALID, 0);                /* trailing text */
+    scan_is("[{} {}]", BB_ERR_INVALID, 0);              /* missing comma */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -112,6 +137,7 @@ int main(void)
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_read_file_cap),
         cmocka_unit_test(test_utf8_length),
+        cmocka_unit_test(test_scan_objects),
     };
     return cmocka_run_group_tests_name("bb_json", tests, NULL, NULL);
 }
