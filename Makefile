@@ -117,7 +117,7 @@ test: unit e2e
 unit: $(UNIT_BIN) $(TOOL_BIN)
 	@failed=0; for t in $(UNIT_BIN); do $$t || failed=1; done; \
 	for v in tests/vectors/hpke-*.json; do \
-	  echo "hpke_check $$v"; ./$(BUILD)/tests/hpke_check $$v || failed=1; \
+	  echo "hpke_check $$v"; $(BUILD)/tests/hpke_check $$v || failed=1; \
 	done; \
 	if [ $$failed != 0 ]; then echo "unit tests FAILED" >&2; fi; exit $$failed
 

@@ -6,6 +6,7 @@
 #include "col_store.h"
 #include "bb_json.h"
 #include "bb_outbox.h"
+#include "bb_refbundle.h"
 #include "bb_time.h"
 
 #include <getopt.h>
@@ -576,6 +577,31 @@ static bb_err count_row(const cJSON *rec, void *arg)
     return BB_OK;
 }
 
+/* Which reference data is in use: HQ's bundle (version, when fetched) or the built-in. */
+static void print_reference(struct col_ctx *ctx, const cJSON *ref)
+{
+    const char *src = bb_json_str(ref, "source");
+    const cJSON *ig = bb_json_obj(ref, "ignored");
+
+    if (src && strcmp(src, "hq") == 0) {
+        printf("%s %.12s, %s %s, %s %s\n", T(ctx, "reference data: from HQ, version",
+                                            "參考資料：總局版本"),
+               bb_json_str(ref, "version"), T(ctx, "issued", "發布於"),
+               bb_json_str(ref, "issued_at"), T(ctx, "fetched", "下載於"),
+               bb_json_str(ref, "fetched_at"));
+        printf("  %s %s\n", T(ctx, "last checked with HQ:", "最近向總局確認："),
+               bb_json_str(ref, "checked_at"));
+    } else if (ig) {
+        printf("%s %.12s %s\n  %s\n", T(ctx, "reference data: built-in; HQ's version",
+                                         "參考資料：內建；總局版本"),
+               bb_json_str(ig, "version"), T(ctx, "is stored but ignored:", "已儲存但未使用："),
+               bb_json_str(ig, "error"));
+    } else {
+        printf("%s\n", T(ctx, "reference data: built-in (none from HQ yet)",
+                         "參考資料：內建（尚未自總局取得）"));
+    }
+}
+
 bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
 {
     static const struct option opts[] = {
@@ -583,7 +609,7 @@ bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     };
     struct status_counts sc;
     struct col_filter f;
-    cJSON *outbox = NULL;
+    cJSON *outbox = NULL, *ref = NULL;
     col_store *st = NULL;
     long unsent = 0;
     int c, json = 0;
@@ -600,7 +626,9 @@ bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                                  "and revisions waiting to be sent.\n"
                                  "Sync: the enrollment with HQ, batches sealed, sent, "
                                  "acknowledged and rejected (with\nHQ's reasons), records "
-                                 "HQ rejected, the last sync and its error.\n");
+                                 "HQ rejected, the last sync and its error.\n"
+                                 "Reference data: HQ's version in use (when issued, fetched "
+                                 "and last checked),\nor the built-in data.\n");
     }
     if (optind < argc)
         return bb_fail(eb, BB_ERR_USAGE, "status: unexpected argument \"%s\"", argv[optind]);
@@ -612,7 +640,8 @@ bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         goto out;
     if ((err = col_store_each(st, &f, count_row, &sc, eb)) != BB_OK ||
         (err = col_store_unsent(st, &unsent, eb)) != BB_OK ||
-        (err = bb_outbox_summary(st->db, &outbox, eb)) != BB_OK)
+        (err = bb_outbox_summary(st->db, &outbox, eb)) != BB_OK ||
+        (err = bb_refbundle_stored_summary(st->db, &ref, eb)) != BB_OK)
         goto out;
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -632,6 +661,8 @@ bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         sc.per_kind = NULL;
         cJSON_AddItemToObject(o, "outbox", outbox);
         outbox = NULL;
+        cJSON_AddItemToObject(o, "reference", ref);
+        ref = NULL;
         err = col_print_json(o);
         cJSON_Delete(o);
         goto out;
@@ -650,7 +681,9 @@ bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     }
     printf("%s %ld\n", T(ctx, "revisions waiting to be sent:", "待傳送的修訂："), unsent);
     col_print_outbox(ctx, outbox);
+    print_reference(ctx, ref);
 out:
+    cJSON_Delete(ref);
     cJSON_Delete(outbox);
     cJSON_Delete(sc.per_kind);
     col_store_close(st);

@@ -1,10 +1,14 @@
 /*
  * beatbook — the field collector CLI.  This file only parses the global
- * options, loads the catalog, dispatches to a subcommand and maps its
- * bb_err to an exit status (sysexits.h).  See col_cli.h for the commands.
+ * options, loads the catalog (the one compiled in, then HQ's reference
+ * bundle stored by beatbook-syncd, if any), dispatches to a subcommand and
+ * maps its bb_err to an exit status (sysexits.h).  See col_cli.h for the
+ * commands.
  */
 #include "col_cli.h"
+#include "bb_db.h"
 #include "bb_log.h"
+#include "bb_refbundle.h"
 #include "bb_time.h"
 #include "col_store.h"
 
@@ -28,6 +32,47 @@ static const struct {
     {"status", col_cmd_status}, {"report", col_cmd_report},   {"seal", col_cmd_seal},
     {"export", col_cmd_export}, {"purge", col_cmd_purge},
 };
+
+/*
+ * Bring ctx->cat up to the reference bundle HQ sent (shared/bb_refbundle.h),
+ * so that validation, prompts, `kinds` and `ref` follow HQ's data.  Every
+ * start verifies it with HQ's key from the enrollment: a bundle that does
+ * not verify or load is ignored with a warning and the built-in data is
+ * used.  Anything else wrong with the store is left for the command to
+ * report (a store that is missing, damaged, locked or older).
+ */
+static void load_reference(struct col_ctx *ctx)
+{
+    char path[sizeof ctx->home + 16];
+    sqlite3 *db = NULL;
+    bb_refbundle *b = NULL;
+    bb_errbuf eb;
+    bb_err err;
+
+    if (snprintf(path, sizeof path, "%s/%s", ctx->home, COL_DB_NAME) >= (int)sizeof path ||
+        access(path, F_OK) != 0 ||
+        bb_db_open(path, "collector", BB_DB_READONLY, &db, NULL) != BB_OK)
+        return;
+    memset(&eb, 0, sizeof eb);
+    err = bb_refbundle_stored_load(db, &b, &eb);
+    if (err == BB_OK && (err = bb_refbundle_apply(b, ctx->cat, &eb)) != BB_OK) {
+        /* Out of memory half-way: start again from the built-in data alone. */
+        bb_catalog *fresh = NULL;
+        if (bb_catalog_load_embedded(&fresh, NULL) == BB_OK) {
+            bb_catalog_free(ctx->cat);
+            ctx->cat = fresh;
+        }
+    }
+    if (err != BB_OK && err != BB_ERR_NOTFOUND && err != BB_ERR_STATE)
+        fprintf(stderr, "%s%s\n",
+                T(ctx, "beatbook: warning: HQ's reference data stored here is not used, the "
+                       "built-in data is (the next sync fetches it again): ",
+                  "beatbook：警告：本機儲存的總局參考資料無法使用，改用內建資料"
+                  "（下次同步會重新下載）："),
+                eb.msg);
+    bb_refbundle_free(b);
+    bb_db_close(db);
+}
 
 static void usage(FILE *out)
 {
@@ -131,6 +176,8 @@ int main(int argc, char **argv)
         return bb_err_exit_code(BB_ERR_INTERNAL);
     }
     if ((err = col_store_home(ctx.home, sizeof ctx.home, &eb)) == BB_OK) {
+        if (strcmp(commands[i].name, "init") != 0)
+            load_reference(&ctx);
         ctx.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
         ctx.now = bb_time_now();
         argv += optind;

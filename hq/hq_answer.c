@@ -34,6 +34,9 @@ void hq_answer_error(struct hq_answer *a, unsigned status, const char *code,
     va_end(ap);
     hq_answer_clear(a);
     a->status = status;
+    a->content_type = NULL;     /* errors are JSON, never cached */
+    a->cache_control = NULL;
+    a->etag[0] = '\0';
     a->outcome = a->outcome == HQ_OUT_QUARANTINED ? HQ_OUT_QUARANTINED : HQ_OUT_REFUSED;
     snprintf(a->error, sizeof a->error, "%s", code);
     o = cJSON_CreateObject();
@@ -57,6 +60,11 @@ void hq_answer_body(struct hq_answer *a, unsigned status, enum hq_outcome outcom
     a->error[0] = '\0';
     a->body = body;
     a->body_len = strlen(body);
+}
+
+void hq_answer_empty(struct hq_answer *a, unsigned status, enum hq_outcome outcome)
+{
+    hq_answer_body(a, status, outcome, calloc(1, 1));
 }
 
 const char *hq_answer_message(const struct hq_answer *a, char *buf, size_t size)

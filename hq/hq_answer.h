@@ -2,10 +2,12 @@
  * hq_answer — what HQ answers to a request, independent of how it came in.
  *
  * The ingest and registration functions fill a struct hq_answer: an
- * HTTP-like status, a JSON body (a signed document, or the error form
+ * HTTP-like status, a body (a signed JSON document, or the error form
  * {"error":"<code>","message":"<plain explanation>"} of docs/PROTOCOL.md),
  * an optional Retry-After, and what the request log line needs.  The HTTP
- * server sends it; `beatbook-hq import` prints it.
+ * server sends it; `beatbook-hq import` prints it.  Answers other than the
+ * default (JSON, Cache-Control: no-store) set content_type, cache_control
+ * and etag (GET /v1/reference).
  *
  * Ownership: body is malloc'd and owned by the answer; hq_answer_clear
  * frees it.  A body of NULL after an error means memory ran out: senders
@@ -33,6 +35,9 @@ struct hq_answer {
     char *body;                 /* JSON text, NUL-terminated */
     size_t body_len;
     unsigned retry_after;       /* seconds; 0 = none */
+    const char *content_type;   /* static string; NULL = application/json */
+    const char *cache_control;  /* static string; NULL = no-store */
+    char etag[72];              /* the quoted entity tag ("\"<hex>\""); "" = none */
     enum hq_outcome outcome;
     char error[40];             /* the error code, "" on success */
     /* For the request log line and import's report. */
@@ -52,6 +57,9 @@ void hq_answer_error(struct hq_answer *a, unsigned status, const char *code,
 /* Set a success answer whose body is `body` (taken over; NULL = out of memory). */
 void hq_answer_body(struct hq_answer *a, unsigned status, enum hq_outcome outcome,
                     char *body);
+
+/* Set an answer without a body (304 Not Modified). */
+void hq_answer_empty(struct hq_answer *a, unsigned status, enum hq_outcome outcome);
 
 /* The message of an error answer (for import's report), or "". Points into a buffer
  * of the caller. */

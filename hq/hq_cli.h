@@ -11,6 +11,9 @@
  *   serve      hq_cmd_serve.c     the HTTPS server (and --check-config)
  *   import     hq_cmd_import.c    batch files from a USB stick
  *   batches    hq_cmd_batches.c   received seqs, gaps and quarantine per device
+ *   plan       hq_cmd_plan.c      load, list, show the plans (goals, KPIs, inputs)
+ *   kpi        hq_cmd_kpi.c       the plan's scorecard for a period and org unit
+ *   reference  hq_cmd_reference.c the reference data published to the laptops
  */
 #ifndef HQ_CLI_H
 #define HQ_CLI_H
@@ -24,6 +27,9 @@ bb_err hq_cmd_device(int argc, char **argv, bb_errbuf *eb);
 bb_err hq_cmd_serve(int argc, char **argv, bb_errbuf *eb);
 bb_err hq_cmd_import(int argc, char **argv, bb_errbuf *eb);
 bb_err hq_cmd_batches(int argc, char **argv, bb_errbuf *eb);
+bb_err hq_cmd_plan(int argc, char **argv, bb_errbuf *eb);
+bb_err hq_cmd_kpi(int argc, char **argv, bb_errbuf *eb);
+bb_err hq_cmd_reference(int argc, char **argv, bb_errbuf *eb);
 
 /*
  * For commands: a usage error with the message in eb, after which main.c

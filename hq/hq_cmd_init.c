@@ -1,10 +1,12 @@
 /*
  * hq_cmd_init.c — `beatbook-hq init`: a new data folder (hq_home.h) with
- * the store, HQ's two key pairs, a TLS certificate and hq.conf.  Nothing is
+ * the store (holding the built-in 107 plan), HQ's two key pairs, a TLS
+ * certificate and hq.conf.  Nothing is
  * ever overwritten: an existing store or a non-empty folder is refused
  * (exit 73), and a failure half-way removes what this run created.
  */
 #include "hq_cli.h"
+#include "hq_facts.h"
 #include "hq_files.h"
 #include "hq_home.h"
 #include "hq_store.h"
@@ -188,6 +190,9 @@ bb_err hq_cmd_init(int argc, char **argv, bb_errbuf *eb)
     struct hq_home h;
     struct hq_tls given;
     struct hq_conf conf;
+    enum hq_plan_outcome outcome;
+    bb_catalog *cat = NULL;
+    bb_plan *plan = NULL;
     sqlite3 *db = NULL;
     char dir[HQ_PATH_MAX], path[HQ_PATH_MAX + 64], now[BB_TIME_MAX], port[16];
     int json = 0, existed, c;
@@ -322,20 +327,33 @@ bb_err hq_cmd_init(int argc, char **argv, bb_errbuf *eb)
     note(&made, path, 0);
     snprintf(path, sizeof path, "%s-shm", h.db_path);
     note(&made, path, 0);
-    if (err != BB_OK || (err = bb_time_now_taipei(now)) != BB_OK ||
-        (err = bb_db_begin(db, eb)) != BB_OK)
+    if (err != BB_OK || (err = bb_time_now_taipei(now)) != BB_OK)
+        goto fail;
+    /* The plan whose KPIs HQ computes from the first merge on (hq_facts.h). */
+    if ((err = bb_catalog_load_embedded(&cat, eb)) != BB_OK ||
+        (err = bb_plan_load_embedded(cat, HQ_PLAN_BUILTIN, &plan, eb)) != BB_OK) {
+        bb_errbuf_prefix(eb, "built-in plan");
+        err = BB_ERR_INTERNAL;
+        goto fail;
+    }
+    if ((err = bb_db_begin(db, eb)) != BB_OK)
         goto fail;
     if ((err = hq_meta_put(db, "created_at", now, eb)) != BB_OK ||
         (err = hq_meta_put(db, "hq_x25519_key", h.keys.x_kid, eb)) != BB_OK ||
         (err = hq_meta_put(db, "hq_sign_key", h.keys.sign_kid, eb)) != BB_OK ||
         (err = hq_meta_put(db, "tls_pin", h.tls.pin, eb)) != BB_OK ||
         (err = hq_audit(db, "cli", "init", NULL, "keys and TLS created", eb)) != BB_OK ||
+        (err = hq_plan_store(db, cat, plan, "built-in", 0, &outcome, NULL, eb)) != BB_OK ||
         (err = bb_db_commit(db, eb)) != BB_OK) {
         bb_db_rollback(db);
         goto fail;
     }
     bb_db_close(db);
     db = NULL;
+    bb_plan_free(plan);
+    plan = NULL;
+    bb_catalog_free(cat);
+    cat = NULL;
 
     if ((err = hq_path_join(path, sizeof path, dir, HQ_CONF_NAME, eb)) != BB_OK ||
         (err = hq_conf_write(path, &conf, eb)) != BB_OK)
@@ -345,6 +363,8 @@ bb_err hq_cmd_init(int argc, char **argv, bb_errbuf *eb)
     return err;
 fail:
     bb_db_close(db);
+    bb_plan_free(plan);
+    bb_catalog_free(cat);
     hq_home_close(&h);
     undo(&made);
     return err;

@@ -3,7 +3,8 @@
  * answers and the request log (see hq_http.h).
  *
  * MHD calls the access handler several times per request: once with the
- * headers (we route, and may answer at once: 404, 405, 413, 415, 503), once
+ * headers (we route, and may answer at once: 404, 405, 413, 415, 503, and
+ * GET /v1/reference, which has no body), once
  * per piece of body (we collect it, counting against the cap), and once at
  * the end (we process and answer).  MHD does not allow an answer while a
  * piece of body is being handed over, so a chunked body that outgrows its
@@ -14,6 +15,7 @@
 #include "hq_dbpool.h"
 #include "hq_ingest.h"
 #include "hq_ratelimit.h"
+#include "hq_reference.h"
 #include "hq_register.h"
 #include "bb_log.h"
 
@@ -44,9 +46,10 @@ struct hq_server {
     atomic_uint ingests;
     atomic_int quiesced;
     unsigned port;
+    struct hq_reference ref;    /* the bundle published at start, served as is */
 };
 
-enum route { R_NONE = 0, R_HEALTHZ, R_REGISTER, R_BATCHES };
+enum route { R_NONE = 0, R_HEALTHZ, R_REGISTER, R_BATCHES, R_REFERENCE };
 
 struct req {
     hq_server *srv;
@@ -136,15 +139,21 @@ static enum MHD_Result send_answer(struct req *r, struct MHD_Connection *c)
     resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, CT_JSON);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (status != 304)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                r->ans.content_type ? r->ans.content_type : CT_JSON);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            r->ans.cache_control ? r->ans.cache_control : "no-store");
+    if (r->ans.etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->ans.etag);
     if (r->ans.retry_after) {
         snprintf(num, sizeof num, "%u", r->ans.retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
     }
     if (status == 405)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-                                r->route == R_HEALTHZ ? "GET, HEAD" : "POST");
+                                r->route == R_HEALTHZ || r->route == R_REFERENCE ? "GET, HEAD"
+                                                                                 : "POST");
     if (atomic_load(&r->srv->quiesced))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ok = MHD_queue_response(c, status, resp);
@@ -167,6 +176,18 @@ static void route(struct req *r, struct MHD_Connection *c, const char *url, cons
         r->route = R_HEALTHZ;
         if (!get)
             hq_answer_error(&r->ans, 405, "method_not_allowed", "%s takes GET", url);
+        return;
+    }
+    if (strcmp(url, "/v1/reference") == 0) {
+        /* No body, no authentication (the bundle is signed and holds no secret):
+         * answered at once from the bundle published at start. */
+        r->route = R_REFERENCE;
+        if (!get)
+            hq_answer_error(&r->ans, 405, "method_not_allowed", "%s takes GET", url);
+        else
+            hq_reference_answer(&s->ref, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                                     MHD_HTTP_HEADER_IF_NONE_MATCH),
+                                &r->ans);
         return;
     }
     if (strcmp(url, "/v1/devices/register") == 0) {
@@ -378,6 +399,32 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
+/*
+ * Publish the reference bundle of the current data (signed once per content,
+ * hq_reference.h) and bring HQ's own catalog up to it before any thread
+ * reads it: HQ validates records against exactly what it serves.
+ */
+static bb_err publish_reference(hq_server *s, bb_errbuf *eb)
+{
+    sqlite3 *db = NULL;
+    int issued = 0;
+    bb_err err;
+
+    if ((err = hq_dbpool_take(s->pool, &db, eb)) != BB_OK)
+        return err;
+    err = hq_reference_publish(&s->home->keys, db, &s->ref, &issued, eb);
+    hq_dbpool_give(s->pool, db);
+    if (err == BB_OK)
+        err = hq_reference_apply(&s->home->keys, &s->ref, s->home->cat, eb);
+    if (err != BB_OK) {
+        bb_errbuf_prefix(eb, "publish the reference data");
+        return err;
+    }
+    bb_info("reference version=%.12s issued_at=%s bytes=%zu new=%s", s->ref.version,
+            s->ref.issued_at, s->ref.len, issued ? "yes" : "no");
+    return BB_OK;
+}
+
 bb_err hq_server_start(struct hq_home *h, const char *listen, hq_server **out,
                        bb_errbuf *eb)
 {
@@ -401,6 +448,10 @@ bb_err hq_server_start(struct hq_home *h, const char *listen, hq_server **out,
         (err = hq_ratelimit_new(h->conf.rate_burst, h->conf.rate_per_sec, &s->rl)) != BB_OK) {
         if (eb && !eb->msg[0])
             bb_fail(eb, err, "server: out of memory");
+        hq_server_stop(s);
+        return err;
+    }
+    if ((err = publish_reference(s, eb)) != BB_OK) {
         hq_server_stop(s);
         return err;
     }
@@ -461,5 +512,6 @@ void hq_server_stop(hq_server *s)
         MHD_stop_daemon(s->daemon);
     hq_dbpool_free(s->pool);
     hq_ratelimit_free(s->rl);
+    hq_reference_clear(&s->ref);
     free(s);
 }

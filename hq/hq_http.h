@@ -10,9 +10,11 @@
  * route's cap (a Content-Length over it is answered 413 before a byte of
  * the body is read; a chunked body is counted as it arrives).
  *
- * Every answer is JSON; errors are {"error":..,"message":..}.  One log line
- * per request: method, path, status, device, seq, records, ms — never a
- * body, key or token.
+ * Every answer is JSON; errors are {"error":..,"message":..}.  GET
+ * /v1/reference serves the signed reference bundle published at start
+ * (hq_reference.h) with an ETag, and 304 to an If-None-Match naming it.
+ * One log line per request: method, path, status, device, seq, records,
+ * ms — never a body, key or token.
  */
 #ifndef HQ_HTTP_H
 #define HQ_HTTP_H
@@ -24,7 +26,9 @@ typedef struct hq_server hq_server;
 
 /*
  * Start serving on `listen` (NULL: the configured address).  h must hold
- * conf, keys, TLS and the catalog, and outlive the server.
+ * conf, keys, TLS and the catalog, and outlive the server.  Before the
+ * threads start, the reference bundle of the current data is published
+ * (hq_reference_publish) and h->cat is brought up to it.
  */
 bb_err hq_server_start(struct hq_home *h, const char *listen, hq_server **out,
                        bb_errbuf *eb);

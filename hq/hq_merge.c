@@ -3,6 +3,7 @@
  * merge (see hq_merge.h).
  */
 #include "hq_merge.h"
+#include "hq_facts.h"
 #include "bb_db.h"
 #include "bb_json.h"
 #include "bb_record.h"
@@ -196,6 +197,7 @@ struct merge {
     sqlite3_int64 batch_id;
     sqlite3_stmt *sel_rev, *sel_rec, *ins_rec, *upd_rec, *ins_revision, *ins_quar;
     long merged, duplicates, rejected;
+    struct hq_facts *facts;     /* KPI facts move with the records (hq_facts.h) */
 };
 
 #define L(m, en, zh) ((m)->lang == BB_LANG_EN ? (en) : (zh))
@@ -254,7 +256,7 @@ static bb_err merge_one(struct merge *m, cJSON *results, int index, const cJSON 
     const char *status, *device, *unit, *kind, *occurred;
     char reason[1100], cur_device[80], cur_kind[64];
     int64_t rev = 0, occurred_unix = 0, cur_rev = 0;
-    char *canon;
+    char *canon, *old_body = NULL;
     bb_errbuf sub;
     int rc, have_record = 0;
     bb_err err = BB_OK;
@@ -341,6 +343,13 @@ static bb_err merge_one(struct merge *m, cJSON *results, int index, const cJSON 
         hq_col_text(m->sel_rec, 0, cur_device, sizeof cur_device);
         hq_col_text(m->sel_rec, 1, cur_kind, sizeof cur_kind);
         cur_rev = sqlite3_column_int64(m->sel_rec, 2);
+        /* The state this revision replaces leaves the KPI facts. */
+        if (rev > cur_rev && sqlite3_column_text(m->sel_rec, 3) &&
+            !(old_body = strdup((const char *)sqlite3_column_text(m->sel_rec, 3)))) {
+            reset(m->sel_rec);
+            err = bb_fail(eb, BB_ERR_NOMEM, "merge: out of memory");
+            goto out;
+        }
     }
     reset(m->sel_rec);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -362,6 +371,8 @@ static bb_err merge_one(struct merge *m, cJSON *results, int index, const cJSON 
     }
     if (!have_record || rev > cur_rev) {
         sqlite3_stmt *w = have_record ? m->upd_rec : m->ins_rec;
+        if ((err = hq_facts_change(m->facts, old_body, rec, eb)) != BB_OK)
+            goto out;
         sqlite3_bind_text(w, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(w, 2, m->device, -1, SQLITE_STATIC);
         sqlite3_bind_text(w, 3, kind, -1, SQLITE_STATIC);
@@ -397,12 +408,15 @@ static bb_err merge_one(struct merge *m, cJSON *results, int index, const cJSON 
 rejected:
     err = reject(m, results, index, id, rev, canon, reason, eb);
 out:
+    free(old_body);
     free(canon);
     return err;
 }
 
 static void finalize_all(struct merge *m)
 {
+    hq_facts_end(m->facts);
+    m->facts = NULL;
     sqlite3_finalize(m->sel_rev);
     sqlite3_finalize(m->sel_rec);
     sqlite3_finalize(m->ins_rec);
@@ -417,7 +431,7 @@ static bb_err prepare_all(struct merge *m, bb_errbuf *eb)
 
     if ((err = bb_db_prepare(m->db, "SELECT body FROM revisions WHERE id = ?1 AND rev = ?2",
                              &m->sel_rev, eb)) != BB_OK ||
-        (err = bb_db_prepare(m->db, "SELECT device, kind, rev FROM records WHERE id = ?1",
+        (err = bb_db_prepare(m->db, "SELECT device, kind, rev, body FROM records WHERE id = ?1",
                              &m->sel_rec, eb)) != BB_OK ||
         (err = bb_db_prepare(m->db,
             "INSERT INTO records (id, device, kind, rev, status, org_unit, officer, "
@@ -565,7 +579,8 @@ bb_err hq_merge_batch(struct hq_home *h, sqlite3 *db, const struct hq_batch_in *
     m.device = hdr->device;
     m.scope = hq_merge_scope(h->cat, in->device->org_unit);
     m.batch_id = batch_id;
-    if ((err = prepare_all(&m, eb)) != BB_OK)
+    if ((err = prepare_all(&m, eb)) != BB_OK ||
+        (err = hq_facts_begin(db, h->cat, &m.facts, eb)) != BB_OK)
         goto fail;
     if (!(results = cJSON_CreateArray())) {
         err = bb_fail(eb, BB_ERR_NOMEM, "merge: out of memory");
@@ -582,7 +597,8 @@ bb_err hq_merge_batch(struct hq_home *h, sqlite3 *db, const struct hq_batch_in *
     snprintf(detail, sizeof detail, "seq=%lld batch=%s sha256=%s source=%s records=%d "
              "merged=%ld duplicates=%ld rejected=%ld", (long long)hdr->seq, hdr->batch,
              in->sha256, in->source, index, m.merged, m.duplicates, m.rejected);
-    if ((err = finish_batch(db, batch_id, &m, receipt, eb)) != BB_OK ||
+    if ((err = hq_facts_flush(m.facts, eb)) != BB_OK ||
+        (err = finish_batch(db, batch_id, &m, receipt, eb)) != BB_OK ||
         (err = hq_device_touch(db, hdr->device, hdr->seq, now, eb)) != BB_OK ||
         (err = hq_audit(db, in->source, "merge", hdr->device, detail, eb)) != BB_OK)
         goto fail;

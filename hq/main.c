@@ -21,7 +21,8 @@ static const struct {
     hq_command_fn fn;
 } commands[] = {
     {"init", hq_cmd_init},     {"device", hq_cmd_device},   {"serve", hq_cmd_serve},
-    {"import", hq_cmd_import}, {"batches", hq_cmd_batches},
+    {"import", hq_cmd_import}, {"batches", hq_cmd_batches},   {"plan", hq_cmd_plan},
+    {"kpi", hq_cmd_kpi},       {"reference", hq_cmd_reference},
 };
 
 static void usage(FILE *out)
@@ -44,6 +45,13 @@ static void usage(FILE *out)
           "                                 the HTTPS server (SIGTERM/SIGINT: finish, exit)\n"
           "  import PATH...                 merge batch files (*.bbatch) or folders of them\n"
           "  batches --device ID [--json]   received batches, gaps and quarantine\n"
+          "  plan load FILE [--replace] | plan load --builtin ID | plan list [--json] |\n"
+          "  plan show ID                   the plans whose KPIs HQ computes (plans as data)\n"
+          "  kpi --period P [--org CODE] [--plan ID] [--format table|json|csv]\n"
+          "      [--lang zh-TW|en] [--explain] [--verify]\n"
+          "                                 the plan's scorecard for a period and org unit\n"
+          "  reference [show] | reference set LIST|kind FILE | reference unset LIST|kind NAME\n"
+          "                                 the reference data published to the laptops\n"
           "\n"
           "Every command takes --data DIR (default: $BEATBOOK_HQ_DATA) and --help.\n"
           "\n"

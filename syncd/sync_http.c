@@ -1,5 +1,5 @@
 /*
- * sync_http.c — HTTPS POST with libcurl (see sync_http.h).
+ * sync_http.c — HTTPS POST and GET with libcurl (see sync_http.h).
  *
  * The enrollment's CA certificate goes to curl as a blob (CURLOPT_CAINFO_BLOB),
  * so no temporary file is ever written.  CURLOPT_NOSIGNAL: the daemon owns
@@ -87,12 +87,37 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-/* Retry-After: delay-seconds (an HTTP-date is read as "no hint"). */
+/* ETag: kept as sent (printable ASCII, capped), surrounding blanks dropped. */
+static void read_etag(const char *p, const char *end, struct sync_http_answer *a)
+{
+    size_t i = 0;
+
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    while (end > p && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    for (; p < end && i + 1 < sizeof a->etag; p++) {
+        if (*p < 0x21 || *p > 0x7e) {
+            i = 0;               /* not a plain entity tag: as if absent */
+            break;
+        }
+        a->etag[i++] = *p;
+    }
+    if (p < end)
+        i = 0;                   /* too long */
+    a->etag[i] = '\0';
+}
+
+/* Retry-After: delay-seconds (an HTTP-date is read as "no hint"); ETag. */
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 {
     struct xfer *x = arg;
     size_t n = size * nmemb;
     static const char name[] = "retry-after:";
+    static const char etag[] = "etag:";
+
+    if (n > sizeof etag - 1 && strncasecmp(ptr, etag, sizeof etag - 1) == 0)
+        read_etag(ptr + sizeof etag - 1, ptr + n, x->a);
 
     if (n > sizeof name - 1 && strncasecmp(ptr, name, sizeof name - 1) == 0) {
         const char *p = ptr + sizeof name - 1, *end = ptr + n;
@@ -182,16 +207,61 @@ static long ms_since(const struct timespec *t0)
     return (long)((t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
+/* Run the request set up on h->curl; frees hdrs; maps curl's errors. */
+static bb_err perform(sync_http *h, struct xfer *x, struct curl_slist *hdrs,
+                      struct sync_http_answer *a, bb_errbuf *eb)
+{
+    struct timespec t0;
+    CURLcode rc;
+    bb_err err;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = curl_easy_perform(h->curl);
+    a->ms = ms_since(&t0);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(hdrs);
+    if (rc != CURLE_OK) {
+        const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+        switch (rc) {
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            err = bb_fail(eb, BB_ERR_CRYPTO, "TLS: HQ's public key is not the one pinned at "
+                          "enrollment (%s); someone may be intercepting the connection", why);
+            break;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_CRL_BADFILE:
+            err = bb_fail(eb, BB_ERR_CRYPTO, "TLS with HQ failed: %s", why);
+            break;
+        case CURLE_WRITE_ERROR:
+            err = bb_fail(eb, x->too_big ? BB_ERR_TOOBIG : BB_ERR_NOMEM,
+                          "HQ's answer %s", x->too_big ? "is too large" : "did not fit in memory");
+            break;
+        default:
+            err = bb_fail(eb, BB_ERR_UNAVAILABLE, "%s", why);
+            break;
+        }
+        sync_http_answer_clear(a);
+        return err;
+    }
+    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &a->status);
+    if (!a->body && !(a->body = calloc(1, 1))) {
+        sync_http_answer_clear(a);
+        return BB_ERR_NOMEM;
+    }
+    return BB_OK;
+}
+
 bb_err sync_http_post(sync_http *h, const char *path, const char *content_type,
                       const void *body, size_t len, sync_http_progress progress, void *arg,
                       struct sync_http_answer *a, bb_errbuf *eb)
 {
     struct curl_slist *hdrs = NULL, *tmp;
     struct xfer x;
-    struct timespec t0;
     char url[1024], ctype[128];
     CURLcode rc;
-    bb_err err = BB_OK;
 
     memset(a, 0, sizeof *a);
     a->retry_after = -1;
@@ -225,41 +295,49 @@ bb_err sync_http_post(sync_http *h, const char *path, const char *content_type,
         curl_slist_free_all(hdrs);
         return bb_fail(eb, BB_ERR_INTERNAL, "set up request: %s", curl_easy_strerror(rc));
     }
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = curl_easy_perform(h->curl);
-    a->ms = ms_since(&t0);
-    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(hdrs);
-    if (rc != CURLE_OK) {
-        const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
-        switch (rc) {
-        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-            err = bb_fail(eb, BB_ERR_CRYPTO, "TLS: HQ's public key is not the one pinned at "
-                          "enrollment (%s); someone may be intercepting the connection", why);
-            break;
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_SSL_CACERT_BADFILE:
-        case CURLE_SSL_CERTPROBLEM:
-        case CURLE_SSL_CONNECT_ERROR:
-        case CURLE_SSL_ISSUER_ERROR:
-        case CURLE_SSL_CRL_BADFILE:
-            err = bb_fail(eb, BB_ERR_CRYPTO, "TLS with HQ failed: %s", why);
-            break;
-        case CURLE_WRITE_ERROR:
-            err = bb_fail(eb, x.too_big ? BB_ERR_TOOBIG : BB_ERR_NOMEM,
-                          "HQ's answer %s", x.too_big ? "is too large" : "did not fit in memory");
-            break;
-        default:
-            err = bb_fail(eb, BB_ERR_UNAVAILABLE, "%s", why);
-            break;
-        }
-        sync_http_answer_clear(a);
-        return err;
-    }
-    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &a->status);
-    if (!a->body && !(a->body = calloc(1, 1))) {
-        sync_http_answer_clear(a);
+    return perform(h, &x, hdrs, a, eb);
+}
+
+bb_err sync_http_get(sync_http *h, const char *path, const char *if_none_match,
+                     struct sync_http_answer *a, bb_errbuf *eb)
+{
+    struct curl_slist *hdrs = NULL, *tmp;
+    struct xfer x;
+    char url[1024], inm[128];
+    CURLcode rc;
+
+    memset(a, 0, sizeof *a);
+    a->retry_after = -1;
+    memset(&x, 0, sizeof x);
+    x.a = a;
+    h->errbuf[0] = '\0';
+    if (snprintf(url, sizeof url, "%s%s", h->hq->url, path) >= (int)sizeof url)
+        return bb_fail(eb, BB_ERR_CONFIG, "HQ's address is too long");
+    if (!(tmp = curl_slist_append(hdrs, "Accept: application/json")) || !(hdrs = tmp)) {
+        curl_slist_free_all(hdrs);
         return BB_ERR_NOMEM;
     }
-    return BB_OK;
+    if (if_none_match) {
+        if (snprintf(inm, sizeof inm, "If-None-Match: %s", if_none_match) >= (int)sizeof inm ||
+            strpbrk(if_none_match, "\r\n")) {
+            curl_slist_free_all(hdrs);
+            return bb_fail(eb, BB_ERR_INTERNAL, "If-None-Match: not a plain entity tag");
+        }
+        if (!(tmp = curl_slist_append(hdrs, inm)) || !(hdrs = tmp)) {
+            curl_slist_free_all(hdrs);
+            return BB_ERR_NOMEM;
+        }
+    }
+    if ((rc = curl_easy_setopt(h->curl, CURLOPT_URL, url)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &x)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &x)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 1L)) != CURLE_OK) {
+        curl_slist_free_all(hdrs);
+        return bb_fail(eb, BB_ERR_INTERNAL, "set up request: %s", curl_easy_strerror(rc));
+    }
+    return perform(h, &x, hdrs, a, eb);
 }

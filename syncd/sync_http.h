@@ -1,6 +1,7 @@
 /*
- * sync_http — the only libcurl adapter of beatbook-syncd: one HTTPS POST to
- * HQ with the TLS settings of the enrollment (DESIGN.md §6, docs/PROTOCOL.md).
+ * sync_http — the only libcurl adapter of beatbook-syncd: one HTTPS POST (or
+ * GET) to HQ with the TLS settings of the enrollment (DESIGN.md §6,
+ * docs/PROTOCOL.md).
  *
  * Every request verifies HQ's certificate and host name (against the
  * enrollment's tls_ca when present, else the system CAs), pins HQ's public
@@ -43,6 +44,7 @@ struct sync_http_answer {
     size_t len;
     long retry_after;         /* seconds from Retry-After, or -1 */
     long ms;                  /* how long the request took */
+    char etag[80];            /* the ETag header as sent (quotes included), or "" */
 };
 
 void sync_http_answer_clear(struct sync_http_answer *a);
@@ -54,5 +56,12 @@ void sync_http_answer_clear(struct sync_http_answer *a);
 bb_err sync_http_post(sync_http *h, const char *path, const char *content_type,
                       const void *body, size_t len, sync_http_progress progress, void *arg,
                       struct sync_http_answer *a, bb_errbuf *eb);
+
+/*
+ * GET HQ's url + path, with If-None-Match: if_none_match when it is not NULL
+ * (an entity tag, quotes included).  Same caps and errors as the POST.
+ */
+bb_err sync_http_get(sync_http *h, const char *path, const char *if_none_match,
+                     struct sync_http_answer *a, bb_errbuf *eb);
 
 #endif

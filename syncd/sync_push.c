@@ -3,6 +3,7 @@
  */
 #include "sync_push.h"
 #include "sync_http.h"
+#include "sync_reference.h"
 #include "sync_signal.h"
 #include "bb_json.h"
 #include "bb_log.h"
@@ -262,6 +263,7 @@ bb_err sync_pass(const struct sync_opts *o, struct sync_counts *c, long *retry_a
 
     memset(c, 0, sizeof *c);
     memset(&b, 0, sizeof b);
+    c->reference = -1;
     *retry_after = -1;
     if ((err = bb_outbox_require_enrollment(o->ob, "sync", eb)) != BB_OK)
         return err;
@@ -276,13 +278,12 @@ bb_err sync_pass(const struct sync_opts *o, struct sync_counts *c, long *retry_a
                 (long long)sealed.first_seq, (long long)sealed.last_seq);
     if ((err = bb_outbox_pending(o->ob, &nb, &bytes, eb)) != BB_OK)
         goto done;
-    if (nb == 0 && hq->registered)
-        goto done;                  /* nothing to do: no need to reach HQ */
+    /* Even with nothing to send, HQ is asked for newer reference data. */
     if ((err = sync_http_new(hq, &http, eb)) != BB_OK)
         goto done;
     if (!hq->registered && (err = do_register(o, http, c, retry_after, eb)) != BB_OK)
         goto done;
-    if (o->progress)
+    if (o->progress && nb > 0)
         sync_progress_start(o->progress, o->want_bar, nb, bytes);
     for (;;) {
         int try;
@@ -326,6 +327,11 @@ bb_err sync_pass(const struct sync_opts *o, struct sync_counts *c, long *retry_a
             }
         }
         bb_outbox_batch_clear(&b);
+    }
+    /* Batches first; then the reference data, which never fails the pass. */
+    if (!c->stopped && o->db) {
+        clear_bar(o);
+        c->reference = (int)sync_reference_pull(o->db, http, NULL);
     }
 done:
     bb_outbox_batch_clear(&b);

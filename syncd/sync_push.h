@@ -12,6 +12,10 @@
  *                                   5xx, a captive portal's 200, TLS or
  *                                   network failure): the pass stops there
  *
+ * Then, whenever HQ could be reached, the reference data is brought up to
+ * date (sync_reference.h: GET /v1/reference with If-None-Match); its
+ * failures are logged and change nothing about the batches or the result.
+ *
  * After a pass that acknowledged something, acknowledged data older than
  * the retention is purged.  The pass notes its time and error in the store
  * for `beatbook status`.  Log lines: one per event, key=value, never a
@@ -20,12 +24,14 @@
 #ifndef SYNC_PUSH_H
 #define SYNC_PUSH_H
 
+#include <sqlite3.h>
 #include "bb_err.h"
 #include "bb_outbox.h"
 #include "sync_progress.h"
 
 struct sync_opts {
     bb_outbox *ob;
+    sqlite3 *db;                    /* the store ob is attached to (reference data) */
     const struct bb_outbox_config *conf;
     int tries;                      /* attempts per batch within one pass (>= 1) */
     long max_wait_s;                /* give up a retry that would wait longer */
@@ -42,6 +48,7 @@ struct sync_counts {
     long purged;                    /* acknowledged batches purged */
     int stopped;                    /* a stop signal ended the pass early */
     int registration_refused;       /* HQ refused to register this laptop */
+    int reference;                  /* enum sync_ref_result; -1: not checked */
 };
 
 /*

@@ -5,6 +5,7 @@
 #include "sync_http.h"
 #include "sync_progress.h"
 #include "sync_push.h"
+#include "sync_reference.h"
 #include "sync_signal.h"
 #include "bb_db.h"
 #include "bb_log.h"
@@ -79,9 +80,13 @@ static void print_summary(const struct sync_counts *c, long waiting)
     printf("  records: %ld merged, %ld duplicates (HQ already had them), %ld rejected by HQ%s\n",
            c->rec_merged, c->rec_duplicates, c->rec_rejected,
            c->rec_rejected || c->refused ? " — see: beatbook status" : "");
+    if (c->reference == SYNC_REF_UPDATED)
+        printf("  reference data: updated from HQ (beatbook uses it from now on)\n");
+    else if (c->reference == SYNC_REF_FAILED)
+        printf("  reference data: not updated (see the message above); the data in use stays\n");
 }
 
-static bb_err run_once(const struct sync_run_opts *o, bb_outbox *ob,
+static bb_err run_once(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *ob,
                        const struct bb_outbox_config *conf, enum sync_outcome *outcome,
                        bb_errbuf *eb)
 {
@@ -95,6 +100,7 @@ static bb_err run_once(const struct sync_run_opts *o, bb_outbox *ob,
     (void)o;
     memset(&so, 0, sizeof so);
     so.ob = ob;
+    so.db = db;
     so.conf = conf;
     so.tries = ONCE_TRIES;
     so.max_wait_s = ONCE_MAX_WAIT_S;
@@ -143,8 +149,8 @@ static void reload_config(const struct sync_run_opts *o, struct bb_outbox_config
 }
 
 /* One pass; returns how long to wait before the next, and whether that is a backoff. */
-static long daemon_pass(bb_outbox *ob, const struct bb_outbox_config *conf, int *failures,
-                        int *stopped)
+static long daemon_pass(sqlite3 *db, bb_outbox *ob, const struct bb_outbox_config *conf,
+                        int *failures, int *stopped)
 {
     struct sync_opts so;
     struct sync_counts c;
@@ -154,6 +160,7 @@ static long daemon_pass(bb_outbox *ob, const struct bb_outbox_config *conf, int 
 
     memset(&so, 0, sizeof so);
     so.ob = ob;
+    so.db = db;
     so.conf = conf;
     so.tries = 1;               /* the loop itself retries, with backoff */
     err = sync_pass(&so, &c, &retry_after, &peb);
@@ -188,7 +195,7 @@ static long daemon_pass(bb_outbox *ob, const struct bb_outbox_config *conf, int 
  * wakes the sleep only to reload: the next pass is then due `interval`
  * (the new one) after the last, so a reload never causes a burst.
  */
-static bb_err run_daemon(const struct sync_run_opts *o, bb_outbox *ob,
+static bb_err run_daemon(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *ob,
                          struct bb_outbox_config *conf, bb_errbuf *eb)
 {
     int failures = 0, stopped = 0;
@@ -197,7 +204,7 @@ static bb_err run_daemon(const struct sync_run_opts *o, bb_outbox *ob,
     bb_info("started home=%s interval=%lds retention_days=%ld pid=%ld", o->home,
             conf->interval_s, conf->retention_days, (long)getpid());
     while (!sync_stop_requested()) {
-        long backoff = daemon_pass(ob, conf, &failures, &stopped);
+        long backoff = daemon_pass(db, ob, conf, &failures, &stopped);
         long long last = sync_now_ms(), due;
         if (stopped)
             break;
@@ -242,9 +249,9 @@ bb_err sync_run(const struct sync_run_opts *o, enum sync_outcome *outcome, bb_er
     if ((err = sync_http_global_init(eb)) != BB_OK)
         goto out;
     if (o->once)
-        err = run_once(o, ob, &conf, outcome, eb);
+        err = run_once(o, db, ob, &conf, outcome, eb);
     else
-        err = run_daemon(o, ob, &conf, eb);
+        err = run_daemon(o, db, ob, &conf, eb);
     sync_http_global_cleanup();
 out:
     bb_outbox_free(ob);
