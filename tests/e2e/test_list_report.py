@@ -216,9 +216,19 @@ def test_status_counts(ds):
 
 
 def report(ds, period):
+    """The report as JSON, with kpi_inputs turned into {input: value} (the sum
+    for summed inputs, else the record count) plus {input + "_by": groups}."""
     r = ds.run("report", "--period", period, "--json", lang="en")
     assert r.rc == EX_OK, r
-    return json.loads(r.out)
+    rep = json.loads(r.out)
+    assert rep["plan"] == "taichung-107"
+    flat = {}
+    for i in rep["kpi_inputs"]:
+        flat[i["input"]] = i.get("sum", i["records"])
+        if "groups" in i:
+            flat[i["input"] + "_by"] = i["groups"]
+    rep["kpi_inputs"] = flat
+    return rep
 
 
 def test_report_2018(ds):
@@ -238,14 +248,13 @@ def test_report_2018(ds):
     }
     assert rep["kpi_inputs"] == {
         "criminal_cases": 2,                           # C1 C2
-        "case_clearances": 2,                          # CL1 CL3, by cleared_at
-        "casualties_at_listed_intersections": 4,       # TA1 1+2, TA2 0+1
-        "casualties_by_intersection": {"INT-03": 4},
+        "clearances": 2,                          # CL1 CL3, by cleared_at
+        "intersection_casualties": 4,       # TA1 1+2, TA2 0+1
+        "intersection_casualties_by": {"INT-03": 4},
         "parking_citations": 7,                        # P1-P5 P7 P8
-        "parking_police_on_listed_segments": 4,        # P1 P2 P7 P8
-        "parking_citizen_reports": 2,                  # P4 P5
+        "listed_segment_citations": 4,        # P1 P2 P7 P8
         "roadworks_violations": 1,                     # R1
-        "service_attitude_complaints": 3,              # K1 K4 K5, by received_at
+        "attitude_complaints": 3,              # K1 K4 K5, by received_at
     }
 
 
@@ -260,22 +269,21 @@ def test_report_ranges_agree(ds):
     assert report(ds, "2018-01..2018-03")["kpi_inputs"] == q1["kpi_inputs"]
     assert report(ds, "107-01..107-03")["records_per_kind"] == q1["records_per_kind"]
     assert q1["kpi_inputs"]["parking_citations"] == 4              # P8 P1 P2 P3
-    assert q1["kpi_inputs"]["parking_police_on_listed_segments"] == 3   # P8 P1 P2
-    assert q1["kpi_inputs"]["service_attitude_complaints"] == 2    # K4 K1
+    assert q1["kpi_inputs"]["listed_segment_citations"] == 3   # P8 P1 P2
+    assert q1["kpi_inputs"]["attitude_complaints"] == 2    # K4 K1
 
 
 def test_report_107h1(ds):
     rep = report(ds, "107H1")
     assert rep["kpi_inputs"] == {
         "criminal_cases": 2,                           # C1 C2
-        "case_clearances": 2,                          # CL1 CL3
-        "casualties_at_listed_intersections": 3,       # TA1
-        "casualties_by_intersection": {"INT-03": 3},
+        "clearances": 2,                          # CL1 CL3
+        "intersection_casualties": 3,       # TA1
+        "intersection_casualties_by": {"INT-03": 3},
         "parking_citations": 6,                        # P1-P5 P8
-        "parking_police_on_listed_segments": 3,        # P1 P2 P8
-        "parking_citizen_reports": 2,                  # P4 P5
+        "listed_segment_citations": 3,        # P1 P2 P8
         "roadworks_violations": 1,                     # R1
-        "service_attitude_complaints": 3,              # K1 K4 K5
+        "attitude_complaints": 3,              # K1 K4 K5
     }
 
 
@@ -285,14 +293,13 @@ def test_report_2017(ds):
                                        "traffic_accident": 1, "complaint": 1}
     assert rep["kpi_inputs"] == {
         "criminal_cases": 1,                           # C3
-        "case_clearances": 1,                          # CL2
-        "casualties_at_listed_intersections": 4,       # TA4
-        "casualties_by_intersection": {"INT-05": 4},
+        "clearances": 1,                          # CL2
+        "intersection_casualties": 4,       # TA4
+        "intersection_casualties_by": {"INT-05": 4},
         "parking_citations": 0,
-        "parking_police_on_listed_segments": 0,
-        "parking_citizen_reports": 0,
+        "listed_segment_citations": 0,
         "roadworks_violations": 0,
-        "service_attitude_complaints": 1,              # K2
+        "attitude_complaints": 1,              # K2
     }
 
 
@@ -301,4 +308,4 @@ def test_report_text(ds):
     assert r.rc == EX_OK, r
     assert "P06-S03" in r.out and "INT-03" in r.out
     zh = ds.run("report", "--period", "107", lang="zh-TW")
-    assert zh.rc == EX_OK and "服務態度投訴數" in zh.out
+    assert zh.rc == EX_OK and "員警遭投訴（服務態度）件數" in zh.out
