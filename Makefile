@@ -57,7 +57,7 @@ ifneq ($(HQ_OBJ),)
 PROGRAMS += $(BUILD)/bin/beatbook-hq
 endif
 
-.PHONY: all deps check test unit e2e asan demo bench fuzz clean
+.PHONY: all deps check test unit e2e asan demo bench bench-kpi fuzz clean
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/libbb.a: $(SHARED_OBJ)
@@ -141,6 +141,11 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/libbb.a
 	$(Q)BUILD=$(BUILD) sh bench/collector.sh
 	$(Q)BUILD=$(BUILD) sh bench/sync.sh
+
+# The KPI benchmark builds a 10M-record HQ store (~10 min, ~11 GB of scratch).
+bench-kpi: deps
+	$(Q)$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/libbb.a
+	$(Q)BUILD=$(BUILD) sh bench/kpi.sh
 
 # libFuzzer target for the batch parser (clang from Debian); runs for 60 s.
 fuzz: deps
