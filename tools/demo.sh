@@ -157,10 +157,10 @@ for laptop in xiehe fengdong jiguang; do
     say "HQ: beatbook-hq batches --device $dev ($laptop)"
     hq batches --device "$dev"
 done
-say "HQ: beatbook-hq kpi --period 107-03 — the plan's scorecard, fresh the moment each batch merged"
-hq kpi --period 107-03 || true
+say "HQ: beatbook-hq kpi --period 107/03/15 — the day's scorecard, fresh the moment each batch merged"
+hq kpi --period 107/03/15 || true
 say "HQ: the same for 第六分局 (P06): stations add up to their precinct"
-hq kpi --period 107-03 --org P06 --format table || true
+hq kpi --period 107/03/15 --org P06 --lang en || true
 stop_hq
 printf '\nDemo data is in %s: laptops (BEATBOOK_HOME=%s/xiehe beatbook status),\n' "$DEMO" "$DEMO"
 printf 'HQ (beatbook-hq --data %s device list); HQ server log: %s/hq-serve.log\n' "$HQ" "$DEMO"
