@@ -4,7 +4,8 @@
 #   make deps       install the Debian packages the build and tests need
 #   make check      deps + build + unit tests (cmocka) + end-to-end tests (pytest)
 #   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
-#   make demo       field laptops recording a day offline (see README.md)
+#   make demo       field laptops recording a day offline, then HQ's review UI
+#   make demo-stop  end a demo that is still serving
 #   make bench      benchmarks: print figures, assert nothing
 #
 # Quiet by default; V=1 shows the commands.  CI=true adds -Werror.
@@ -17,7 +18,8 @@ PYTHON  ?= /usr/bin/python3
 # Debian packages: build libraries, test tools.  `make deps` installs the missing.
 DEB_PKGS = pkg-config gcc make libsqlite3-dev libmbedtls-dev libcjson-dev \
            libcurl4-openssl-dev libmicrohttpd-dev libzstd-dev libargon2-dev \
-           libcmocka-dev python3 python3-pytest libjs-chart.js sqlite3
+           libcmocka-dev python3 python3-pytest libjs-chart.js sqlite3 \
+           chromium chromium-driver python3-selenium fonts-noto-cjk
 PC_PKGS  = sqlite3 libcjson libcurl libmicrohttpd libzstd libargon2
 
 WARN    = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
@@ -44,6 +46,12 @@ SYNCD_OBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard syncd/*.c))
 HQ_OBJ        = $(patsubst %.c,$(BUILD)/%.o,$(wildcard hq/*.c))
 EMBED_FILES   = $(sort $(wildcard schema/records/*.json schema/reference/*.json \
                   schema/plans/*.json schema/migrations/*/*.sql))
+# The review UI (hq/web/*) and Debian's Chart.js, compiled into beatbook-hq.
+WEB_FILES     = $(sort $(wildcard hq/web/*))
+CHARTJS      ?= /usr/share/javascript/chart.js/chart.min.js
+ifneq ($(HQ_OBJ),)
+HQ_OBJ       += $(BUILD)/gen/hq_web_files.o
+endif
 UNIT_SRC      = $(wildcard tests/unit/test_*.c)
 UNIT_BIN      = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC      = $(wildcard tests/tools/*.c)
@@ -57,7 +65,7 @@ ifneq ($(HQ_OBJ),)
 PROGRAMS += $(BUILD)/bin/beatbook-hq
 endif
 
-.PHONY: all deps check test unit e2e asan demo bench bench-kpi fuzz clean
+.PHONY: all deps check test unit e2e asan demo demo-stop bench bench-kpi bench-ui fuzz clean
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/libbb.a: $(SHARED_OBJ)
@@ -92,6 +100,12 @@ $(BUILD)/gen/bb_embedded.c: $(BUILD)/gen/embedgen $(EMBED_FILES)
 	$(call say,GEN,$@)$(BUILD)/gen/embedgen $@ schema $(EMBED_FILES)
 $(BUILD)/gen/bb_embedded.o: $(BUILD)/gen/bb_embedded.c
 	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(BUILD)/gen/hq_web_files.c: tools/embed-web $(WEB_FILES) $(CHARTJS)
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)sh tools/embed-web $@ $(foreach f,$(WEB_FILES),$(notdir $(f))=$(f)) \
+	  chart.min.js=$(CHARTJS)
+$(BUILD)/gen/hq_web_files.o: $(BUILD)/gen/hq_web_files.c
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) -Ihq $(CFLAGS) -c -o $@ $<
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
@@ -137,6 +151,11 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) sh tools/demo.sh
 
+# Ends a `make demo` that is still serving (from another terminal).
+demo-stop:
+	@if [ -f $(BUILD)/demo/demo.pid ] && kill -TERM "$$(cat $(BUILD)/demo/demo.pid)" 2>/dev/null; \
+	then echo "demo: stopping"; else echo "demo: not running"; fi
+
 bench: deps
 	$(Q)$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/libbb.a
 	$(Q)BUILD=$(BUILD) sh bench/collector.sh
@@ -146,6 +165,11 @@ bench: deps
 bench-kpi: deps
 	$(Q)$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/libbb.a
 	$(Q)BUILD=$(BUILD) sh bench/kpi.sh
+
+# The review API under load: scorecard and drill-down pages on 10M records (~15 min).
+bench-ui: deps
+	$(Q)$(MAKE) --no-print-directory $(PROGRAMS)
+	$(Q)BUILD=$(BUILD) sh bench/ui.sh
 
 # libFuzzer target for the batch parser (clang from Debian); runs for 60 s.
 fuzz: deps

@@ -14,6 +14,8 @@
  *   plan       hq_cmd_plan.c      load, list, show the plans (goals, KPIs, inputs)
  *   kpi        hq_cmd_kpi.c       the plan's scorecard for a period and org unit
  *   reference  hq_cmd_reference.c the reference data published to the laptops
+ *   user       hq_cmd_user.c      users of the review UI and API: add, list, disable, token
+ *   devices    hq_cmd_devices.c   the precinct admin's day-end view of the devices
  */
 #ifndef HQ_CLI_H
 #define HQ_CLI_H
@@ -30,6 +32,8 @@ bb_err hq_cmd_batches(int argc, char **argv, bb_errbuf *eb);
 bb_err hq_cmd_plan(int argc, char **argv, bb_errbuf *eb);
 bb_err hq_cmd_kpi(int argc, char **argv, bb_errbuf *eb);
 bb_err hq_cmd_reference(int argc, char **argv, bb_errbuf *eb);
+bb_err hq_cmd_user(int argc, char **argv, bb_errbuf *eb);
+bb_err hq_cmd_devices(int argc, char **argv, bb_errbuf *eb);
 
 /*
  * For commands: a usage error with the message in eb, after which main.c

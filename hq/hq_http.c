@@ -17,6 +17,7 @@
 #include "hq_ratelimit.h"
 #include "hq_reference.h"
 #include "hq_register.h"
+#include "hq_web.h"
 #include "bb_log.h"
 
 #include <errno.h>
@@ -49,7 +50,7 @@ struct hq_server {
     struct hq_reference ref;    /* the bundle published at start, served as is */
 };
 
-enum route { R_NONE = 0, R_HEALTHZ, R_REGISTER, R_BATCHES, R_REFERENCE };
+enum route { R_NONE = 0, R_HEALTHZ, R_REGISTER, R_BATCHES, R_WEB, R_REFERENCE };
 
 struct req {
     hq_server *srv;
@@ -224,6 +225,13 @@ static void route(struct req *r, struct MHD_Connection *c, const char *url, cons
         }
         return;
     }
+    if (hq_web_route(url)) {            /* the review UI and its API: hq_web.h */
+        r->route = R_WEB;
+        r->max = HQ_WEB_MAX_BODY;
+        if (cl > (long long)r->max)
+            hq_answer_error(&r->ans, 413, "too_large", "at most %zu bytes", r->max);
+        return;
+    }
     hq_answer_error(&r->ans, 404, "not_found", "there is nothing at %.80s on this server "
                     "(see docs/PROTOCOL.md)", url);
 }
@@ -344,10 +352,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         }
         return MHD_YES;
     }
-    if (r->too_big)
+    if (r->too_big) {
         hq_answer_error(&r->ans, 413, "too_large", "the body is over the limit of %zu bytes",
                         r->max);
-    else
+    } else if (r->route == R_WEB) {
+        r->answered = 1;
+        return hq_web_serve(s->home, s->pool, c, method, url, (const char *)r->body, r->len,
+                            &r->ans.status);
+    } else
         process(r);
     release_slot(r);
     return send_answer(r, c);
@@ -387,7 +399,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     release_slot(r);
     if (r->body) {
         /* A registration body holds a one-time token. */
-        if (r->route == R_REGISTER)
+        if (r->route == R_REGISTER || r->route == R_WEB)   /* a token; a password */
             mbedtls_platform_zeroize(r->body, r->cap);
         free(r->body);
     }

@@ -23,6 +23,7 @@ static const struct {
     {"init", hq_cmd_init},     {"device", hq_cmd_device},   {"serve", hq_cmd_serve},
     {"import", hq_cmd_import}, {"batches", hq_cmd_batches},   {"plan", hq_cmd_plan},
     {"kpi", hq_cmd_kpi},       {"reference", hq_cmd_reference},
+    {"user", hq_cmd_user},     {"devices", hq_cmd_devices},
 };
 
 static void usage(FILE *out)
@@ -52,6 +53,11 @@ static void usage(FILE *out)
           "                                 the plan's scorecard for a period and org unit\n"
           "  reference [show] | reference set LIST|kind FILE | reference unset LIST|kind NAME\n"
           "                                 the reference data published to the laptops\n"
+          "  user add --name NAME --role hq|precinct [--org CODE] [--password-file FILE] |\n"
+          "  user list | user disable NAME | user enable NAME | user password NAME |\n"
+          "  user token NAME [--days N]     people who sign in to the review UI and API\n"
+          "  devices [--org CODE] [--json]  day-end view: last contact, last seq, missing\n"
+          "                                 batches, rejected records per device\n"
           "\n"
           "Every command takes --data DIR (default: $BEATBOOK_HQ_DATA) and --help.\n"
           "\n"

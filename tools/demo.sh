@@ -7,14 +7,21 @@
 #   3. a day of work (107/03/15 = 2018-03-15) recorded on each, offline;
 #   4. each laptop syncs (`beatbook-syncd --once`: sealed, signed batches
 #      over pinned HTTPS until HQ's signed receipts come back);
-#   5. HQ's per-device batch lists (no gaps) and device list.
+#   5. HQ's per-device batch lists (no gaps) and device list;
+#   6. the review UI: a demo HQ reviewer and a precinct admin are created, the
+#      URL and sign-ins printed, and HQ keeps serving until Ctrl-C or
+#      `make demo-stop` (DEMO_KEEP=no stops at once, for scripts).
 # Everything lives under $BUILD/demo/, made afresh on every run; the server
 # is stopped on exit.
 set -eu
 
 BUILD=${BUILD:-build}
-BIN="$(pwd)/$BUILD/bin"
-DEMO="$(pwd)/$BUILD/demo"
+case $BUILD in
+/*) ROOT=$BUILD ;;
+*) ROOT="$(pwd)/$BUILD" ;;
+esac
+BIN="$ROOT/bin"
+DEMO="$ROOT/demo"
 LANG_OPT=${DEMO_LANG:-zh-TW}
 
 rm -rf "$DEMO"
@@ -32,8 +39,8 @@ stop_hq() {
     fi
     HQPID=
 }
-trap stop_hq EXIT
-trap 'stop_hq; exit 130' INT TERM
+trap 'stop_hq; rm -f "$DEMO/demo.pid"' EXIT
+trap 'stop_hq; rm -f "$DEMO/demo.pid"; printf "\ndemo: HQ stopped\n"; exit 0' INT TERM
 
 hq() { BEATBOOK_HQ_DATA="$HQ" "$BIN/beatbook-hq" "$@"; }
 
@@ -161,6 +168,43 @@ say "HQ: beatbook-hq kpi --period 107/03/15 — the day's scorecard, fresh the m
 hq kpi --period 107/03/15 || true
 say "HQ: the same for 第六分局 (P06): stations add up to their precinct"
 hq kpi --period 107/03/15 --org P06 --lang en || true
-stop_hq
+say "HQ: beatbook-hq devices (the precinct admin's day-end view)"
+hq devices
+
+say "HQ: the review UI — a demo HQ reviewer and a precinct admin (第六分局)"
+# Demo passwords, printed below: this HQ listens on loopback only.  Real ones
+# are typed at the prompt of `beatbook-hq user add` (or come from a 0600 file).
+REVIEWER_PW=beatbook-reviewer-107
+ADMIN_PW=beatbook-p06-admin-107
+(umask 077 && printf '%s\n' "$REVIEWER_PW" >"$DEMO/reviewer.pw" &&
+    printf '%s\n' "$ADMIN_PW" >"$DEMO/p06admin.pw")
+hq user add --name reviewer --role hq --password-file "$DEMO/reviewer.pw"
+hq user add --name p06admin --role precinct --org P06 --password-file "$DEMO/p06admin.pw"
+rm -f "$DEMO/reviewer.pw" "$DEMO/p06admin.pw"
+
 printf '\nDemo data is in %s: laptops (BEATBOOK_HOME=%s/xiehe beatbook status),\n' "$DEMO" "$DEMO"
 printf 'HQ (beatbook-hq --data %s device list); HQ server log: %s/hq-serve.log\n' "$HQ" "$DEMO"
+if [ "${DEMO_KEEP:-yes}" = no ]; then
+    stop_hq
+    exit 0
+fi
+echo $$ >"$DEMO/demo.pid"
+cat <<EOF
+
+  Review UI:  https://127.0.0.1:$PORT/ui/#/scorecard?period=107-03
+    HQ reviewer      user: reviewer   password: $REVIEWER_PW
+    precinct admin   user: p06admin   password: $ADMIN_PW   (第六分局 P06 only)
+  HQ's TLS certificate is its own (self-signed): accept it in the browser, or
+  trust $HQ/tls/cert.pem.  From another machine: ssh -L $PORT:127.0.0.1:$PORT ...
+  API:  TOKEN=\$(BEATBOOK_HQ_DATA=$HQ $BIN/beatbook-hq user token reviewer)
+        curl --cacert $HQ/tls/cert.pem -H "Authorization: Bearer \$TOKEN" \\
+             'https://127.0.0.1:$PORT/v1/kpi?period=107-03'
+  HQ keeps serving: Ctrl-C here, or \`make demo-stop\` in another terminal.
+EOF
+# Wait for HQ; a signal runs the INT/TERM trap (stop HQ, exit).  `wait`
+# returns early when a signal arrives, so loop while HQ lives.
+while kill -0 "$HQPID" 2>/dev/null; do
+    wait "$HQPID" 2>/dev/null || true
+done
+HQPID=
+echo "demo: HQ stopped"

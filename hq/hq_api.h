@@ -1,0 +1,148 @@
+/*
+ * hq_api — what the review UI shows and the JSON API answers, independent
+ * of HTTP: the KPI scorecard and its months, the records behind a KPI
+ * figure, record lists and pages, the devices' day-end facts, quarantine and
+ * the reviewer's actions on it, and CSV for every list.  hq_web turns
+ * requests into these calls; `beatbook-hq devices` calls hq_api_devices.
+ *
+ * Scope.  Every call takes the caller (struct hq_api_ctx.user).  A precinct
+ * admin's scope is its org unit and the units under it; an HQ reviewer's is
+ * every unit.  An org asked for outside the scope is 403, unless it lies
+ * above the scope (the city, for a precinct admin), in which case the
+ * answer is narrowed to the scope and says so ("limited": true) for lists;
+ * KPIs are computed for the org asked only when it is within the scope.  A
+ * record, device or quarantined item outside the scope is 404, exactly as if
+ * it did not exist.  Quarantine actions are for HQ reviewers only.
+ *
+ * Paging is by keyset, newest first: "next" is an opaque cursor
+ * ("<occurred_unix>.<rowid>") to pass back as `after`; a page holds at most
+ * HQ_API_PAGE_MAX items.  Every query is a prepared statement with bound
+ * parameters over indexed columns (records_by_kind, records_by_unit,
+ * records_by_time); the KPI figure's record conditions are checked again in
+ * C with the engine's own test (bb_kpi_record_contribs), so a drill-down
+ * lists exactly the records a figure counts.
+ *
+ * Results.  Each call returns the HTTP status (200, or the 4xx/5xx of the
+ * failure) and fills res: json on success (caller frees with
+ * hq_api_result_clear), else code and message (plain words, never SQL,
+ * paths or secrets).
+ */
+#ifndef HQ_API_H
+#define HQ_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include <cjson/cJSON.h>
+#include "bb_catalog.h"
+#include "hq_auth.h"
+#include "hq_home.h"
+
+#define HQ_API_PAGE_DEFAULT 50
+#define HQ_API_PAGE_MAX 200
+#define HQ_API_EXPORT_MAX 100000      /* rows in one export */
+#define HQ_API_SCAN_MAX 20000         /* candidate rows examined for one page */
+#define HQ_API_NOTE_MAX 500           /* characters of a reviewer's note */
+
+struct hq_api_ctx {
+    struct hq_home *home;             /* catalog, conf */
+    sqlite3 *db;
+    const struct hq_user *user;       /* the caller; its role and org are the scope */
+    enum bb_lang lang;
+};
+
+struct hq_api_result {
+    unsigned status;
+    cJSON *json;                      /* on success */
+    char code[40];                    /* on failure: "forbidden", "bad_request", ... */
+    char message[600];
+    int truncated;                    /* an export stopped at HQ_API_EXPORT_MAX rows */
+};
+
+void hq_api_result_clear(struct hq_api_result *r);
+
+/* Query parameters of the list calls; NULL = not given. */
+struct hq_api_query {
+    const char *period, *org, *plan, *kind, *device, *officer, *status, *state;
+    const char *kpi, *figure, *group, *after, *limit, *year;
+    int export_all;                   /* every page, up to HQ_API_EXPORT_MAX (export) */
+};
+
+/* GET /v1/catalog: for the pickers, the org units within the caller's scope, the
+ * record kinds and the plans loaded. */
+unsigned hq_api_catalog(const struct hq_api_ctx *c, struct hq_api_result *res);
+
+/*
+ * GET /v1/kpi: the scorecard of `beatbook-hq kpi --format json` (with every
+ * figure: the explain data) for period, org (default: the caller's unit, or
+ * the plan's root for HQ) and plan (default as the kpi command chooses).
+ */
+unsigned hq_api_kpi(const struct hq_api_ctx *c, const struct hq_api_query *q,
+                    struct hq_api_result *res);
+
+/* GET /v1/kpi/months: per KPI, the value of each month of `year` (or of the
+ * year of `period`), for the charts. */
+unsigned hq_api_kpi_months(const struct hq_api_ctx *c, const struct hq_api_query *q,
+                           struct hq_api_result *res);
+
+/* GET /v1/kpi/records: the records behind figure `figure` of KPI `kpi` for
+ * period and org (and group, for a listed code of improved_share). */
+unsigned hq_api_drill(const struct hq_api_ctx *c, const struct hq_api_query *q,
+                      struct hq_api_result *res);
+
+/* GET /v1/records: records by period, org, kind, device, officer, status. */
+unsigned hq_api_records(const struct hq_api_ctx *c, const struct hq_api_query *q,
+                        struct hq_api_result *res);
+
+/* GET /v1/records/ID: a record, every revision with its batch (sha256,
+ * receipt), its device and the batch signature checked again now. */
+unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api_result *res);
+
+/* GET /v1/devices: the day-end view, per device (see hq_api_devices). */
+unsigned hq_api_devices_get(const struct hq_api_ctx *c, const struct hq_api_query *q,
+                            struct hq_api_result *res);
+
+/*
+ * The devices within org (NULL: all) as JSON: per device its unit, label,
+ * status, last contact, batches received, last seq, the seqs missing below
+ * it (as ranges), records held, records rejected, quarantined batches, and
+ * pending: what the laptop last reported as not yet sent (null: laptops do
+ * not report it yet, so only HQ's own facts are shown).  For the Devices
+ * page and `beatbook-hq devices`.
+ */
+bb_err hq_api_devices(sqlite3 *db, const bb_catalog *cat, const char *org, enum bb_lang lang,
+                      cJSON **out, bb_errbuf *eb);
+
+/* GET /v1/quarantine: rejected records and quarantined batches in scope;
+ * state "open" (default: not yet acted on) or "all". */
+unsigned hq_api_quarantine(const struct hq_api_ctx *c, const struct hq_api_query *q,
+                           struct hq_api_result *res);
+
+/*
+ * POST /v1/quarantine/{records|batches}/ID/{release|review}: an HQ
+ * reviewer's action, audited.  release (records only) validates the
+ * revision again as a merge would and, when it now passes, merges it — the
+ * record, the revision, the KPI facts, the action and the audit entry in one
+ * transaction; an item already acted on is 409, so it happens once.
+ */
+unsigned hq_api_quarantine_act(const struct hq_api_ctx *c, const char *item, int64_t id,
+                               const char *action, const char *note,
+                               struct hq_api_result *res);
+
+/*
+ * CSV of a list answer (`what`: "records" and "kpi-records": the record
+ * envelope, then a column "data.FIELD" per field found; "devices";
+ * "quarantine"; "kpi": a row per KPI as the Part 4 table reads, then the
+ * weighted score): UTF-8 with a BOM and CRLF line ends, every cell quoted,
+ * and a cell that a spreadsheet would take for a formula (starting with
+ * = + - @, a tab or a CR, unless it is a plain number) prefixed with an
+ * apostrophe.  Returns malloc'd text and its length, or NULL when out of
+ * memory.
+ */
+char *hq_api_csv(const cJSON *answer, const char *what, size_t *len);
+
+/* Audit an export (who, what, how many rows). */
+void hq_api_audit_export(const struct hq_api_ctx *c, const char *what, const char *format,
+                         size_t rows);
+
+#endif

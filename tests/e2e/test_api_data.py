@@ -1,0 +1,246 @@
+"""What the review API answers, checked against the CLI and the store: the
+scorecard is `beatbook-hq kpi --format json`; a drill-down lists exactly the
+records a KPI figure counts; keyset pages cover a list once; a record page
+shows every revision with its batch, whose signature is checked again; the
+Devices page has the facts of `beatbook-hq devices --json`, gaps included;
+a quarantined record is released once, after a fix, with the KPI facts in
+step (`kpi --verify`); CSV is Excel-safe UTF-8 with a BOM.
+"""
+import csv
+import io
+import json
+
+from ui_fixtures import FORMULA, needs_ui, run_tool, world  # noqa: F401
+
+pytestmark = needs_ui
+
+
+def export(web, path, **params):
+    status, hdrs, body = web.request("GET", path, dict(params, format="json"))
+    assert status == 200, body[:300]
+    assert hdrs["content-disposition"].startswith("attachment;")
+    return json.loads(body)
+
+
+def test_scorecard_is_the_kpi_command(world):
+    w = world.web("reviewer")
+    for args in [("107-03",), ("2018Q1",), ("107", "P06"), ("2018-03", "P08-S02"), ("106", "TC")]:
+        params = {"period": args[0]}
+        if len(args) > 1:
+            params["org"] = args[1]
+        status, card = w.get("/v1/kpi", **params)
+        assert status == 200, card
+        cli = world.kpi_json("--period", args[0], *(["--org", args[1]] if len(args) > 1 else []))
+        assert card == cli, args
+    status, card = w.get("/v1/kpi", period="107-03", lang="en")
+    assert card == world.kpi_json("--period", "107-03", "--lang", "en")
+    assert card["score"]["missing"] == 0           # the fixture feeds every KPI
+
+
+def test_months_add_up_to_the_chart(world):
+    w = world.web("reviewer")
+    status, m = w.get("/v1/kpi/months", year="107")
+    assert status == 200 and m["months"][0] == "2018-01" and len(m["months"]) == 12
+    march = world.kpi_json("--period", "2018-03")
+    for k, mk in zip(march["kpis"], m["kpis"]):
+        assert mk["id"] == k["id"]
+        assert mk["values"][2] == k["rounded"]
+        assert mk["achieved"][2] == k["achieved"]
+        assert mk["values"][5] is None and mk["missing"][5]      # nothing in June
+
+
+def test_drill_down_lists_exactly_what_each_figure_counts(world):
+    w = world.web("reviewer")
+    card = world.kpi_json("--period", "107-03")
+    checked = 0
+    for k in card["kpis"]:
+        for f in k["figures"]:
+            if f["origin"] != "records":
+                continue
+            ans = export(w, "/v1/kpi/records", kpi=k["id"], figure=f["name"],
+                         period=f["period"], org=f["org"])
+            assert sum(i["measure"] for i in ans["items"]) == f["value"], (k["id"], f)
+            assert f"{len(ans['items'])} " in f["detail"]        # "records via facts: N records"
+            checked += 1
+        for g in k.get("groups") or []:
+            ans = export(w, "/v1/kpi/records", kpi=k["id"], figure="count", group=g["code"],
+                         period="2018-03")
+            assert sum(i["measure"] for i in ans["items"]) == g["now"], g
+    assert checked >= 8
+
+
+def test_keyset_pages_cover_each_record_once(world):
+    w = world.web("reviewer")
+    seen, after, pages = [], None, 0
+    while True:
+        params = {"limit": "3", "period": "2018"}
+        if after:
+            params["after"] = after
+        status, doc = w.get("/v1/records", **params)
+        assert status == 200
+        seen += [i["id"] for i in doc["items"]]
+        pages += 1
+        after = doc["next"]
+        if not after:
+            break
+    want = [r[0] for r in world.hq.query(
+        "SELECT id FROM records WHERE occurred_unix >= 1514736000 AND occurred_unix < 1546272000"
+        " ORDER BY occurred_unix DESC, rowid DESC")]
+    assert seen == want and pages > 3
+    status, doc = w.get("/v1/records", kind="parking_citation", org="P06", period="107-03")
+    assert {i["kind"] for i in doc["items"]} == {"parking_citation"}
+
+
+def test_record_page_has_every_revision_batch_and_signature(world):
+    w = world.web("reviewer")
+    lp = world.laptops["jiguang"]
+    rid = world.record_of("P01", "traffic_accident")
+    lp.ok("edit", rid, "class=a2", "injuries=1")
+    lp.sync_once()
+    status, doc = w.get(f"/v1/records/{rid}")
+    assert status == 200
+    assert [v["rev"] for v in doc["revisions"]] == [1, 2]
+    assert doc["record"]["rev"] == 2 and doc["record"]["data"]["injuries"] == 1
+    for v in doc["revisions"]:
+        b = v["batch"]
+        sha, receipt = world.hq.query("SELECT sha256, receipt FROM batches WHERE device = ? "
+                                      "AND seq = ?", (doc["device"]["id"], b["seq"]))[0]
+        assert b["sha256"] == sha and b["receipt"] == json.loads(receipt)
+        assert b["signature"]["verified"] is True and b["signature"]["result"] == "verified"
+    assert [v["batch"]["current"] for v in doc["revisions"]] == [False, True]
+    assert doc["device"]["org_unit"] == "P01-S01" and doc["device"]["device_key"]
+
+
+def test_devices_view_is_the_devices_command_and_finds_gaps(world, tmp_path):
+    c = world.crafted
+    recs = tmp_path / "r.json"
+    rec = json.loads((c["batch1"].parent / "records.json").read_text())[0]
+    rec.update(id=rec["id"][:-4] + "beef", org_unit="P06-S01")
+    recs.write_text(json.dumps([rec]))
+    out = tmp_path / "b3.bbatch"
+    run_tool("seal", c["enroll"], c["key"], "--seq", 3, "--out", out, "--records", recs,
+             "--prev", "ab" * 32)
+    status, body = world.hq.post("/v1/batches", out.read_bytes())
+    assert status == 201, body
+    w = world.web("reviewer")
+    status, api = w.get("/v1/devices", lang="en")
+    cli = json.loads(world.hq.ok("devices", "--json", "--lang", "en",
+                                 "--data", world.hq.data).stdout)
+    assert api["items"] == cli["items"]
+    crafted = [d for d in api["items"] if d["id"] == c["device"]][0]
+    assert crafted["missing"] == [[2, 2]] and crafted["missing_count"] == 1
+    assert crafted["last_seq"] == 3 and crafted["batches"] == 2
+    assert crafted["rejected_records"] == 1 and crafted["pending"] is None
+    assert api["pending_reported"] is False and "beatbook status" in api["pending_note"]
+    xiehe = [d for d in api["items"] if d["id"] == world.devices["xiehe"]][0]
+    assert xiehe["missing"] == [] and xiehe["last_contact"] and xiehe["late"] is False
+    table = world.hq.ok("devices", "--org", "P06", "--data", world.hq.data).stdout
+    assert c["device"] in table and world.devices["fengdong"] not in table
+    assert "2" in table.split(c["device"])[1].splitlines()[0]
+
+
+def test_release_after_a_fix_merges_once_with_the_facts(world):
+    w = world.web("reviewer")
+    c = world.crafted
+    qid = world.hq.query("SELECT id FROM quarantined_records WHERE record_id = ?",
+                         (c["record"],))[0][0]
+    before = world.kpi_json("--period", "107-03", "--org", "P08")
+    status, doc = w.json("POST", f"/v1/quarantine/records/{qid}/release", body={})
+    assert status == 409 and doc["error"] == "still_invalid" and "P08-S01" in doc["message"]
+    assert world.hq.query("SELECT count(*) FROM records WHERE id = ?", (c["record"],))[0][0] == 0
+    # The fix: HQ learns the laptop was enrolled for the wrong precinct.
+    import sqlite3
+    con = sqlite3.connect(str(world.hq.db))
+    con.execute("UPDATE devices SET org_unit = 'P08-S01' WHERE id = ?", (c["device"],))
+    con.commit()
+    con.close()
+    status, doc = w.json("POST", f"/v1/quarantine/records/{qid}/release",
+                         body={"note": "device re-enrolled for P08-S01"})
+    assert status == 200 and doc["action"] == "released" and doc["record_id"] == c["record"]
+    assert world.hq.query("SELECT rev, org_unit FROM records WHERE id = ?",
+                          (c["record"],)) == [(1, "P08-S01")]
+    world.hq.ok("kpi", "--period", "107-03", "--verify", "--data", world.hq.data)
+    after = world.kpi_json("--period", "107-03", "--org", "P08")
+    den = lambda card: [f for f in card["kpis"][3]["figures"] if f["name"] == "denominator"][0]
+    assert den(after)["value"] == den(before)["value"] + 1
+    for action in ("release", "review"):
+        status, doc = w.json("POST", f"/v1/quarantine/records/{qid}/{action}", body={})
+        assert status == 409 and doc["error"] == "already_done"
+    assert world.hq.query("SELECT count(*) FROM revisions WHERE id = ?", (c["record"],))[0][0] == 1
+    details = [r[0] for r in world.hq.query(
+        "SELECT detail FROM audit WHERE action = 'quarantine_release'")]
+    assert any(f"quarantined_record={qid}" in d and "user=reviewer" in d for d in details)
+    status, q = w.get("/v1/quarantine", state="all")
+    item = [i for i in q["items"] if i["id"] == qid][0]
+    assert item["action"]["action"] == "released" and item["action"]["user"] == "reviewer"
+    assert item["action"]["note"] == "device re-enrolled for P08-S01"
+    status, q = w.get("/v1/quarantine")
+    assert qid not in [i["id"] for i in q["items"]]
+
+
+def test_csv_is_excel_safe_utf8_with_bom(world):
+    w = world.web("reviewer")
+    status, hdrs, body = w.request("GET", "/v1/records", {"kind": "parking_citation",
+                                                         "format": "csv"})
+    assert status == 200 and body.startswith(b"\xef\xbb\xbf")
+    assert hdrs["content-type"] == "text/csv; charset=utf-8"
+    text = body[3:].decode("utf-8")
+    assert "\r\n" in text
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    want = world.hq.query("SELECT count(*) FROM records WHERE kind = 'parking_citation'")[0][0]
+    assert len(rows) == want
+    notes = [r["data.notes"] for r in rows if r["data.notes"]]
+    assert notes == ["'" + FORMULA]                         # neutralised, not a formula
+    assert {r["kind_label"] for r in rows} == {"違規停車舉發"}
+    for r in rows:
+        for v in r.values():
+            assert not v or v[0] not in "=+@" and (v[0] != "-" or v.lstrip("-")[:1].isdigit()
+                                                   or v.startswith("'"))
+    status, hdrs, body = w.request("GET", "/v1/kpi", {"period": "107-03", "format": "csv"})
+    assert status == 200 and body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body[3:].decode(), newline="")))
+    card = world.kpi_json("--period", "107-03")
+    assert rows[0][:4] == ["number", "kpi", "title", "value"]
+    assert [r[1] for r in rows[1:7]] == [k["id"] for k in card["kpis"]]
+    safe = lambda s: "'" + s if s[0] in "=+-@" else s            # "+45.18 pt" is neutralised
+    assert [r[4] for r in rows[1:7]] == [safe(k["display"]) for k in card["kpis"]]
+    assert rows[7][2] == f"{card['score']['achieved']} / {card['score']['total']}"
+    status, hdrs, body = w.request("GET", "/v1/devices", {"format": "csv"})
+    assert status == 200 and len(body.decode("utf-8-sig").split("\r\n")) >= 5
+    status, hdrs, body = w.request("GET", "/v1/quarantine", {"format": "csv", "state": "all"})
+    assert status == 200 and b"P08-S01" in body
+
+
+def test_batches_of_a_revoked_device_are_listed_and_reviewed_not_released(world, tmp_path):
+    enroll = tmp_path / "enroll.json"
+    world.hq.enroll("P08-S03", "lost laptop", enroll)
+    dev = json.loads(enroll.read_text())["device"]
+    key = tmp_path / "device.key"
+    run_tool("key", key)
+    status, body = world.hq.post("/v1/devices/register",
+                                 run_tool("register", enroll, key).strip().encode(),
+                                 "application/json")
+    assert status == 201, body
+    world.hq.revoke(dev, reason="lost on patrol")
+    out = tmp_path / "b1.bbatch"
+    run_tool("seal", enroll, key, "--seq", 1, "--out", out, "--count", 2)
+    status, body = world.hq.post("/v1/batches", out.read_bytes())
+    assert status == 403, body
+    admin, hq_user = world.web("p08admin"), world.web("reviewer")
+    status, q = admin.get("/v1/quarantine")
+    batch = [b for b in q["batches"] if b["device"] == dev][0]
+    assert batch["seq"] == 1 and batch["device_unit"] == "P08-S03" and batch["action"] is None
+    assert world.web("p06admin").get("/v1/quarantine")[1]["batches"] == []
+    status, doc = hq_user.json("POST", f"/v1/quarantine/batches/{batch['id']}/release", body={})
+    assert status == 400
+    status, doc = hq_user.json("POST", f"/v1/quarantine/batches/{batch['id']}/review",
+                               body={"note": "laptop found, re-enrolled"})
+    assert status == 200 and doc["action"] == "reviewed"
+    assert world.hq.query("SELECT count(*) FROM records WHERE device = ?", (dev,))[0][0] == 0
+    status, q = admin.get("/v1/quarantine", state="all")
+    assert [b for b in q["batches"] if b["device"] == dev][0]["action"]["user"] == "reviewer"
+    assert any(f"quarantined_batch={batch['id']}" in r[0] for r in world.hq.query(
+        "SELECT detail FROM audit WHERE action = 'quarantine_review'"))
+    status, d = admin.get("/v1/devices")
+    lost = [x for x in d["items"] if x["id"] == dev][0]
+    assert lost["status"] == "revoked" and lost["quarantined_batches"] == 1

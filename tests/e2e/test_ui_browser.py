@@ -1,0 +1,327 @@
+"""The review UI in a real browser: Debian's headless Chromium driven by
+python3-selenium against a real `beatbook-hq serve` (hq/web/, hq/hq_web.h).
+
+A reviewer signs in, reads the scorecard (checked figure by figure against
+`beatbook-hq kpi --format json`), drills down from a KPI figure to its
+records and to one record's revisions and batch signature, exports CSV;
+a precinct admin sees only its precinct, in the pages and by URL; a script
+in a record's notes shows as text.  Every page is saved as a screenshot in
+$BEATBOOK_SCREENSHOTS, or else in a folder of the test run (printed).
+
+Chromium runs as root here, hence --no-sandbox; each browser gets a fresh
+profile.  The tests are skipped, with the reason, only when Chromium or its
+driver cannot start.
+"""
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from ui_fixtures import XSS, needs_ui, world  # noqa: F401
+
+pytestmark = needs_ui
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def start_browser():
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError as e:
+        pytest.skip(f"python3-selenium is not installed ({e}); `make deps` installs it")
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.skip("chromium and chromium-driver are not installed; `make deps` installs them")
+    profile = tempfile.mkdtemp(prefix="bb-chromium-")
+    o = webdriver.ChromeOptions()
+    o.binary_location = CHROMIUM
+    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run", "--ignore-certificate-errors",
+              "--window-size=1400,1600", f"--user-data-dir={profile}", "--lang=zh-TW"]:
+        o.add_argument(a)
+    try:
+        d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=o)
+    except Exception as e:      # selenium raises several kinds here
+        shutil.rmtree(profile, ignore_errors=True)
+        pytest.skip(f"Chromium could not start: {str(e).splitlines()[0]}")
+    d.set_page_load_timeout(60)
+    d.profile_dir = profile
+    return d
+
+
+def stop_browser(d):
+    d.quit()
+    shutil.rmtree(d.profile_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory, request):
+    folder = os.environ.get("BEATBOOK_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    taken = []
+    yield lambda d, name: (d.save_screenshot(str(path / f"{name}.png")), taken.append(name))
+    if taken:
+        line = f"\nscreenshots of the review UI ({len(taken)}): {path}"
+        capman = request.config.pluginmanager.get_plugin("capturemanager")
+        if capman:
+            with capman.global_and_fixture_disabled():
+                print(line)
+        else:
+            print(line)
+
+
+class Page:
+    def __init__(self, world, driver):
+        self.world = world
+        self.d = driver
+        self.base = f"https://127.0.0.1:{world.hq.port}/ui/"
+
+    def wait(self, cond, timeout=30, what="the page"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                v = cond()
+            except Exception:       # an element that is being replaced
+                v = None
+            if v:
+                return v
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}; page: "
+                             f"{self.d.execute_script('return location.hash')} "
+                             f"{self.d.find_element('tag name', 'main').text[:500]}")
+
+    def ready(self):
+        return self.d.execute_script("return document.body.getAttribute('data-ready')")
+
+    def go(self, hash_):
+        self.d.get(self.base + hash_)
+        self.wait(lambda: self.ready() == hash_, what=hash_)
+
+    def css(self, sel):
+        return self.d.find_elements("css selector", sel)
+
+    def one(self, sel):
+        return self.d.find_element("css selector", sel)
+
+    def sign_in(self, name, password):
+        from ui_fixtures import PASSWORDS
+        self.d.get(self.base)
+        self.wait(lambda: self.ready() == "signin", what="the sign-in form")
+        self.one("#signin-name").send_keys(name)
+        self.one("#signin-password").send_keys(password or PASSWORDS[name])
+        self.one("#signin-submit").click()
+
+    def fetch(self, url):
+        """GET url from the page (with its cookie): (status, text); the text keeps a
+        byte-order mark (a plain r.text() would drop it)."""
+        return self.d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0], {credentials: 'same-origin'})"
+            ".then(r => r.arrayBuffer().then(b => done([r.status,"
+            " new TextDecoder('utf-8', {ignoreBOM: true}).decode(b)])))"
+            ".catch(e => done([0, String(e)]));", url)
+
+
+@pytest.fixture(scope="module")
+def reviewer(world):
+    """A browser signed in as the HQ reviewer, for the module."""
+    d = start_browser()
+    p = Page(world, d)
+    p.sign_in("reviewer", None)
+    p.wait(lambda: p.ready() == "#", what="the first page")
+    yield p
+    stop_browser(d)
+
+
+def test_sign_in_with_a_wrong_password_then_the_right_one(world, shots):
+    d = start_browser()
+    try:
+        p = Page(world, d)
+        p.sign_in("reviewer", "not the password")
+        p.wait(lambda: p.one("#signin-error").text, what="the sign-in error")
+        assert "帳號或密碼錯誤" in p.one("#signin-error").text
+        assert not d.get_cookies()
+        shots(d, "01-signin-error")
+        p.one("#signin-name").clear()
+        p.sign_in("reviewer", None)
+        p.wait(lambda: p.ready() == "#", what="the first page")
+        cookie = [c for c in d.get_cookies() if c["name"] == "__Host-bb_session"][0]
+        assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+        assert d.execute_script("return document.cookie") == ""     # out of the script's reach
+    finally:
+        stop_browser(d)
+
+
+def test_the_scorecard_matches_the_kpi_command(reviewer, world, shots):
+    p = reviewer
+    p.go("#/scorecard?period=107-03")
+    shots(p.d, "02-scorecard-107-03")
+    card = world.kpi_json("--period", "107-03")
+    rows = p.css("#kpi-table tbody tr")
+    assert [r.get_attribute("data-kpi") for r in rows] == [k["id"] for k in card["kpis"]]
+    for r, k in zip(rows, card["kpis"]):
+        assert r.find_element("css selector", ".kpi-value").text == k["display"], k["id"]
+        achieved = r.find_element("css selector", ".kpi-achieved")
+        assert ("yes" in achieved.get_attribute("class")) == k["achieved"], k["id"]
+        assert r.find_element("css selector", ".kpi-weight").text == str(k["weight"])
+        assert r.find_element("css selector", ".kpi-weighted").text == \
+            str(k["weight"] if k["achieved"] else 0)
+        assert r.find_element("css selector", ".kpi-target").text == k["target"]["text"]["zh-TW"]
+    assert p.one("#score").text == f"{card['score']['achieved']} / {card['score']['total']}"
+    assert "107-03" in p.one("#card-period").text
+    # A Chart.js chart per KPI, over the twelve months.
+    n = p.d.execute_script(
+        "return [...document.querySelectorAll('canvas')].filter(c => Chart.getChart(c) && "
+        "Chart.getChart(c).data.labels.length === 12).length")
+    assert n == len(card["kpis"])
+    assert p.d.execute_script("return Chart.getChart(document.getElementById('chart-K2'))"
+                              ".data.datasets[0].data[2]") == card["kpis"][1]["rounded"]
+    # Pickers: the year and half as a reader picks them.
+    p.go("#/scorecard?period=107H1&org=P06")
+    card = world.kpi_json("--period", "107H1", "--org", "P06")
+    assert p.one("#score").text == f"{card['score']['achieved']} / {card['score']['total']}"
+    assert p.one("#pick-g").get_attribute("value") == "half"
+    assert "P06" in p.one("#card-org").text
+    shots(p.d, "03-scorecard-107H1-P06")
+
+
+def test_drill_down_from_a_figure_to_a_record(reviewer, world, shots):
+    p = reviewer
+    p.go("#/scorecard?period=107-03")
+    card = world.kpi_json("--period", "107-03")
+    k4 = [k for k in card["kpis"] if k["id"] == "K4"][0]
+    num = [f for f in k4["figures"] if f["name"] == "numerator"][0]
+    box = p.one('.card[data-kpi="K4"]')
+    box.find_element("css selector", "details summary").click()
+    link = box.find_element("css selector", 'li[data-figure="numerator"] a.drill')
+    href = link.get_attribute("href")
+    link.click()
+    p.wait(lambda: p.ready() and p.ready().startswith("#/drill"), what="the drill-down")
+    assert "kpi=K4" in href and "figure=numerator" in href
+    rows = p.css("#records-table tbody tr")
+    assert len(rows) == num["value"] > 0
+    assert "K4" in p.one("#drill-title").text
+    shots(p.d, "04-drill-K4-numerator")
+    rid = rows[0].get_attribute("data-id")
+    rows[0].find_element("css selector", "a.record-link").click()
+    p.wait(lambda: p.ready() == f"#/record/{rid}", what="the record page")
+    sha = world.hq.query("SELECT b.sha256 FROM records r JOIN batches b ON b.id = r.batch_id "
+                         "WHERE r.id = ?", (rid,))[0][0]
+    assert p.one("#rec-id").text == rid and p.one("#rec-sha").text == sha
+    badge = p.one("[data-sig]")
+    assert badge.get_attribute("data-sig") == "verified" and "驗證通過" in badge.text
+    assert len(p.css("#rec-revisions tbody tr")) == world.hq.query(
+        "SELECT count(*) FROM revisions WHERE id = ?", (rid,))[0][0]
+    shots(p.d, "05-record")
+
+
+def test_export_csv_from_the_records_page(reviewer, world, shots):
+    p = reviewer
+    p.go("#/records?kind=parking_citation&period=107-03")
+    shots(p.d, "06-records")
+    href = p.one("#export-csv").get_attribute("href")
+    assert "format=csv" in href
+    status, text = p.fetch(href)
+    assert status == 200 and text.startswith("\ufeff")
+    lines = text[1:].split("\r\n")
+    assert lines[0].startswith('"id","kind","kind_label"')
+    want = world.hq.query("SELECT count(*) FROM records WHERE kind = 'parking_citation' AND "
+                          "occurred_at LIKE '2018-03%'")[0][0]
+    assert len([ln for ln in lines[1:] if ln]) == want
+    assert "違規停車舉發" in text
+    assert any("user=reviewer what=records format=csv" in r[0] for r in world.hq.query(
+        "SELECT detail FROM audit WHERE action = 'export'"))
+
+
+def test_a_script_in_a_record_is_shown_as_text(reviewer, world, shots):
+    p = reviewer
+    rid = world.xss_record()
+    p.go(f"#/record/{rid}")
+    cells = {r.get_attribute("data-field"): r.find_element("css selector", "td.value").text
+             for r in p.css("#rec-data tr")}
+    assert cells["topic"] == XSS and cells["notes"] == "notes: " + XSS
+    assert p.d.execute_script("return window.__xss === undefined")
+    assert not p.css("main script") and not p.css('main img[src="x"]')
+    shots(p.d, "07-record-with-script-text")
+    p.go("#/records?kind=community_event")
+    assert XSS in p.one("#records-table .summary").text
+    assert p.d.execute_script("return window.__xss === undefined")
+
+
+def test_devices_and_quarantine_pages(reviewer, world, shots):
+    p = reviewer
+    p.go("#/devices")
+    ids = [r.get_attribute("data-device") for r in p.css("#devices-table tbody tr")]
+    assert set(world.devices.values()) <= set(ids)
+    assert "beatbook status" in p.one("#pending-note").text
+    shots(p.d, "08-devices")
+    p.go("#/quarantine?state=all")
+    shots(p.d, "09-quarantine")
+    rows = p.css("#quarantine-table tbody tr")
+    assert rows and "P06" in rows[0].find_element("css selector", ".q-reason").text
+    p.go("#/quarantine")
+    open_rows = p.css("#quarantine-table tbody tr")
+    if open_rows:               # the API tests may have acted on it already
+        row = open_rows[0]
+        qid = row.get_attribute("data-qid")
+        row.find_element("css selector", ".q-note").send_keys("checked by browser test")
+        row.find_element("css selector", ".q-review").click()
+        p.wait(lambda: not p.css(f'#quarantine-table tr[data-qid="{qid}"]'),
+               what="the reviewed row to leave the open list")
+        assert world.hq.query("SELECT action, user_name, note FROM quarantine_actions WHERE "
+                              "item = 'record' AND item_id = ?", (qid,)) == \
+            [("reviewed", "reviewer", "checked by browser test")]
+
+
+def test_english_switch_and_sign_out(reviewer, world, shots):
+    p = reviewer
+    p.go("#/scorecard?period=2018-03")
+    p.one("#lang").click()
+    p.wait(lambda: p.one("#nav-scorecard").text == "Scorecard", what="English labels")
+    p.wait(lambda: p.css("#kpi-table"), what="the English scorecard")
+    card = world.kpi_json("--period", "2018-03", "--lang", "en")
+    assert p.css("#kpi-table tbody tr td")[1].text.endswith(card["kpis"][0]["title"]["en"])
+    shots(p.d, "10-scorecard-english")
+    p.one("#lang").click()
+    p.one("#signout").click()
+    p.wait(lambda: p.ready() == "signin", what="the sign-in form after signing out")
+    status, _ = p.fetch(f"https://127.0.0.1:{world.hq.port}/v1/session")
+    assert status == 401
+    p.sign_in("reviewer", None)                 # as the other tests expect
+    p.wait(lambda: p.ready() == "#", what="the first page")
+
+
+def test_precinct_admin_sees_only_its_precinct(world, shots):
+    d = start_browser()
+    try:
+        p = Page(world, d)
+        p.sign_in("p06admin", None)
+        p.wait(lambda: p.ready() == "#", what="the first page")
+        assert "P06" in p.one("#card-org").text
+        shots(d, "11-precinct-scorecard")
+        p.go("#/devices")
+        units = [r.find_elements("css selector", "td")[1].text for r in p.css("#devices-table tbody tr")]
+        assert units and all("P06" in u for u in units)
+        shots(d, "12-precinct-devices")
+        p.go("#/records")
+        units = [r.find_elements("css selector", "td")[2].text for r in p.css("#records-table tbody tr")]
+        assert units and all("P06" in u for u in units)
+        options = [o.get_attribute("value") for o in p.css("#f-org option")]
+        assert options and all(o.startswith("P06") for o in options)
+        other = world.record_of("P08")
+        p.go(f"#/record/{other}")
+        assert "查無此紀錄" in p.one("#error").text
+        p.go("#/records?org=P08")
+        assert "P06" in p.one("#error").text and not p.css("#records-table")
+        shots(d, "13-precinct-other-precinct-refused")
+        status, text = p.fetch(f"https://127.0.0.1:{world.hq.port}/v1/records?org=P08-S02"
+                               "&format=csv")
+        assert status == 403 and "P08-S02" not in text.replace('"org', "")
+    finally:
+        stop_browser(d)
