@@ -71,6 +71,45 @@ static bb_err open_store(const char *home, sqlite3 **db, bb_outbox **ob, bb_errb
     return err;
 }
 
+/* One count from the store; -1 when it cannot be read. */
+static long count_of(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    long n = -1;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/*
+ * The precinct admin's day-end question: is everything this laptop holds at
+ * HQ?  Open patrols (drafts) stay here until they end; batches still
+ * waiting go at the next pass, or on a USB stick.
+ */
+static void print_day_end(sqlite3 *db, const struct sync_counts *c, long waiting)
+{
+    long drafts = count_of(db, "SELECT count(*) FROM records WHERE status = 'draft'");
+    long unsealed = count_of(db, "SELECT count(*) FROM revisions WHERE batch_seq IS NULL");
+
+    if (waiting == 0 && unsealed == 0 && c->refused == 0 && c->rec_rejected == 0)
+        printf("  day end: everything finished on this laptop is at HQ, with HQ's signed "
+               "receipts\n");
+    else if (waiting != 0 || unsealed != 0)
+        printf("  day end: NOT everything is at HQ — %ld batch(es) and %ld record(s) still "
+               "waiting; run again when the network is back, or carry them: beatbook export "
+               "--to /media/usb\n", waiting < 0 ? 0 : waiting, unsealed < 0 ? 0 : unsealed);
+    else
+        printf("  day end: at HQ, but HQ refused some of it — correct and sync again "
+               "(see: beatbook status)\n");
+    if (drafts > 0)
+        printf("  open patrols (drafts): %ld — they are sent once ended: beatbook patrol end\n",
+               drafts);
+}
+
 static void print_summary(const struct sync_counts *c, long waiting)
 {
     printf("sent %ld, acknowledged %ld, duplicates %ld, rejected %ld\n", c->sent, c->acked,
@@ -122,6 +161,7 @@ static bb_err run_once(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *ob
     if (err != BB_OK)
         fprintf(stderr, "beatbook-syncd: %s; will retry later\n", eb->msg);
     print_summary(&c, waiting);
+    print_day_end(db, &c, waiting);
     if (c.refused > 0 || c.rec_rejected > 0)   /* batches or records: people must look */
         *outcome = SYNC_REFUSED;
     else if (err != BB_OK || waiting != 0 || c.stopped)

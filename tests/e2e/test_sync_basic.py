@@ -48,6 +48,9 @@ def test_three_laptops_in_two_precincts_sync_exactly_once(hq, laptop_factory):
         s = summary(p)
         assert s["sent"] >= 1 and s["acknowledged"] == s["sent"]
         assert s["rejected"] == 0 and s["duplicates"] == 0
+        # The admin's day-end answer, and the open patrol that stays home.
+        assert "day end: everything finished on this laptop is at HQ" in p.stdout
+        assert ("open patrols (drafts): 1" in p.stdout) == (lp is c)
     check_exactly_once(hq, [a, b, c])
     # b's record has all its revisions at HQ, the highest one counted.
     assert hq.query("SELECT rev, status FROM records WHERE id = ?", (r2,)) == [(2, "void")]
@@ -143,6 +146,7 @@ def test_init_enroll_makes_key_and_store_and_records_offline(hq, tmp_path):
     p = lp.syncd("--once")
     assert p.returncode == EX_TEMPFAIL, p
     assert token not in p.stdout + p.stderr
+    assert "day end: NOT everything is at HQ — 1 batch(es)" in p.stdout
     assert lp.batches() == [(1, "sealed", 1)]
     ob = lp.outbox()
     assert ob["last_sync_error"] and not ob["registered"]
