@@ -3,9 +3,11 @@
  */
 #include "hq_cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cjson/cJSON.h>
 
 bb_err hq_usage(bb_errbuf *eb, const char *fmt, ...)
@@ -28,4 +30,30 @@ bb_err hq_print_json(const void *cjson_item)
     puts(text);
     free(text);
     return BB_OK;
+}
+
+bb_err hq_dispatch(const char *command, const struct hq_verb *verbs, size_t n,
+                   void (*help)(FILE *out), int argc, char **argv, bb_errbuf *eb)
+{
+    const char *verb = argc > 1 ? argv[1] : NULL;
+    char names[200];
+    size_t i, used = 0;
+
+    names[0] = '\0';
+    for (i = 0; i < n && used < sizeof names; i++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                 i == 0 ? "" : i + 1 == n ? " or " : ", ", verbs[i].name);
+    if (!verb)
+        return hq_usage(eb, "%s what? %s", command, names);
+    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+        help(stdout);
+        return BB_OK;
+    }
+    for (i = 0; i < n; i++) {
+        if (strcmp(verb, verbs[i].name) == 0) {
+            optind = 0;   /* glibc: the verb's getopt_long starts afresh */
+            return verbs[i].fn(argc - 1, argv + 1, eb);
+        }
+    }
+    return hq_usage(eb, "unknown %s command \"%.40s\": %s", command, verb, names);
 }

@@ -20,6 +20,7 @@
 #ifndef HQ_CLI_H
 #define HQ_CLI_H
 
+#include <stdio.h>
 #include "bb_err.h"
 
 typedef bb_err (*hq_command_fn)(int argc, char **argv, bb_errbuf *eb);
@@ -40,6 +41,18 @@ bb_err hq_cmd_devices(int argc, char **argv, bb_errbuf *eb);
  * prints "see: beatbook-hq COMMAND --help".
  */
 bb_err hq_usage(bb_errbuf *eb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Commands with verbs (`device enroll`, `plan load`, `user add`): argv[1]
+ * names the verb, which then parses its own options with argv[1..] as its
+ * argv.  No verb is a usage error listing the verbs; --help calls help.
+ */
+struct hq_verb {
+    const char *name;
+    bb_err (*fn)(int argc, char **argv, bb_errbuf *eb);
+};
+bb_err hq_dispatch(const char *command, const struct hq_verb *verbs, size_t n,
+                   void (*help)(FILE *out), int argc, char **argv, bb_errbuf *eb);
 
 /* Print a JSON value (pretty) and a newline to stdout. */
 bb_err hq_print_json(const void *cjson_item);

@@ -375,21 +375,8 @@ out:
 
 bb_err hq_cmd_device(int argc, char **argv, bb_errbuf *eb)
 {
-    const char *verb = argc > 1 ? argv[1] : NULL;
-
-    if (!verb)
-        return hq_usage(eb, "device what? enroll, list or revoke");
-    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
-        help(stdout);
-        return BB_OK;
-    }
-    /* The verb becomes argv[0] of its own option parsing. */
-    optind = 0;
-    if (strcmp(verb, "enroll") == 0)
-        return cmd_enroll(argc - 1, argv + 1, eb);
-    if (strcmp(verb, "list") == 0)
-        return cmd_list(argc - 1, argv + 1, eb);
-    if (strcmp(verb, "revoke") == 0)
-        return cmd_revoke(argc - 1, argv + 1, eb);
-    return hq_usage(eb, "unknown device command \"%s\": enroll, list or revoke", verb);
+    static const struct hq_verb verbs[] = {
+        {"enroll", cmd_enroll}, {"list", cmd_list}, {"revoke", cmd_revoke},
+    };
+    return hq_dispatch("device", verbs, sizeof verbs / sizeof verbs[0], help, argc, argv, eb);
 }

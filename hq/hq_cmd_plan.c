@@ -249,20 +249,8 @@ static bb_err cmd_show(int argc, char **argv, bb_errbuf *eb)
 
 bb_err hq_cmd_plan(int argc, char **argv, bb_errbuf *eb)
 {
-    const char *verb = argc > 1 ? argv[1] : NULL;
-
-    if (!verb)
-        return hq_usage(eb, "plan what? load, list or show");
-    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
-        help(stdout);
-        return BB_OK;
-    }
-    optind = 0;
-    if (strcmp(verb, "load") == 0)
-        return cmd_load(argc - 1, argv + 1, eb);
-    if (strcmp(verb, "list") == 0)
-        return cmd_list(argc - 1, argv + 1, eb);
-    if (strcmp(verb, "show") == 0)
-        return cmd_show(argc - 1, argv + 1, eb);
-    return hq_usage(eb, "unknown plan command \"%s\": load, list or show", verb);
+    static const struct hq_verb verbs[] = {
+        {"load", cmd_load}, {"list", cmd_list}, {"show", cmd_show},
+    };
+    return hq_dispatch("plan", verbs, sizeof verbs / sizeof verbs[0], help, argc, argv, eb);
 }

@@ -364,22 +364,32 @@ static bb_err cmd_one(const char *verb, int argc, char **argv, bb_errbuf *eb)
     return err;
 }
 
+/* disable, enable, password and token share their options and checks. */
+static bb_err cmd_disable(int argc, char **argv, bb_errbuf *eb)
+{
+    return cmd_one("disable", argc, argv, eb);
+}
+
+static bb_err cmd_enable(int argc, char **argv, bb_errbuf *eb)
+{
+    return cmd_one("enable", argc, argv, eb);
+}
+
+static bb_err cmd_password(int argc, char **argv, bb_errbuf *eb)
+{
+    return cmd_one("password", argc, argv, eb);
+}
+
+static bb_err cmd_token(int argc, char **argv, bb_errbuf *eb)
+{
+    return cmd_one("token", argc, argv, eb);
+}
+
 bb_err hq_cmd_user(int argc, char **argv, bb_errbuf *eb)
 {
-    const char *verb = argc > 1 ? argv[1] : NULL;
-
-    if (!verb || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
-        help(verb ? stdout : stderr);
-        return verb ? BB_OK : hq_usage(eb, "user needs a verb: add, list, disable, enable, "
-                                       "password or token");
-    }
-    if (strcmp(verb, "add") == 0)
-        return cmd_add(argc - 1, argv + 1, eb);
-    if (strcmp(verb, "list") == 0)
-        return cmd_list(argc - 1, argv + 1, eb);
-    if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0 ||
-        strcmp(verb, "password") == 0 || strcmp(verb, "token") == 0)
-        return cmd_one(verb, argc - 1, argv + 1, eb);
-    return hq_usage(eb, "unknown verb \"%.40s\" (add, list, disable, enable, password, token)",
-                    verb);
+    static const struct hq_verb verbs[] = {
+        {"add", cmd_add},         {"list", cmd_list},         {"disable", cmd_disable},
+        {"enable", cmd_enable},   {"password", cmd_password}, {"token", cmd_token},
+    };
+    return hq_dispatch("user", verbs, sizeof verbs / sizeof verbs[0], help, argc, argv, eb);
 }
