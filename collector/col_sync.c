@@ -170,6 +170,15 @@ bb_err col_cmd_export(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                  "沒有需要匯出的批次：總局已確認所有批次\n"));
     else
         printf(T(ctx, "exported %ld batch file(s) to %s\n", "已匯出 %ld 個批次檔到 %s\n"), n, to);
+    {
+        char reg[4200];
+        snprintf(reg, sizeof reg, "%s/%s.register.json", to, bb_outbox_device(ob));
+        if (bb_outbox_hq(ob) && !bb_outbox_hq(ob)->registered && access(reg, F_OK) == 0)
+            printf(T(ctx, "and this laptop's registration (%s.register.json): it has never "
+                          "reached HQ, so HQ binds its key from the stick first\n",
+                     "以及本機的裝置登錄檔（%s.register.json）：本機尚未連上總局，總局匯入時會先登錄\n"),
+                   bb_outbox_device(ob));
+    }
 out:
     bb_outbox_free(ob);
     col_store_close(st);

@@ -1162,12 +1162,10 @@ bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf
         if (rerr == BB_OK) {
             snprintf(name, sizeof name, "%s.register.json", ob->device);
             err = write_durably(dirfd, dir, name, (const uint8_t *)doc, len, eb);
-            if (err == BB_OK)
-                (*written)++;
         }
         bb_outbox_secret_free(doc);
     }
-    if (err == BB_OK && *written > 0 && fsync(dirfd) != 0)
+    if (err == BB_OK && fsync(dirfd) != 0)
         err = errno_fail(eb, errno, "sync folder", dir);
     close(dirfd);
     return err;

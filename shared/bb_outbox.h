@@ -207,7 +207,7 @@ bb_err bb_outbox_note_run(bb_outbox *ob, const char *error, bb_errbuf *eb);
  * of the folder.  While the laptop is not registered with HQ, also write
  * <device>.register.json (the signed registration; it holds the one-time
  * token, mode 0600), which `beatbook-hq import` takes first.  *written: how
- * many files.
+ * many batch files.
  */
 bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf *eb);
 
