@@ -46,6 +46,7 @@ struct hq_server {
     atomic_uint in_flight;
     atomic_uint ingests;
     atomic_int quiesced;
+    MHD_socket quiesced_fd;   /* the listening socket MHD handed back; closed after stop */
     unsigned port;
     struct hq_reference ref;    /* the bundle published at start, served as is */
 };
@@ -456,6 +457,7 @@ bb_err hq_server_start(struct hq_home *h, const char *listen, hq_server **out,
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->ingests, 0);
     atomic_init(&s->quiesced, 0);
+    s->quiesced_fd = MHD_INVALID_SOCKET;
     if ((err = hq_dbpool_new(h->db_path, h->conf.threads + 1, &s->pool, eb)) != BB_OK ||
         (err = hq_ratelimit_new(h->conf.rate_burst, h->conf.rate_per_sec, &s->rl)) != BB_OK) {
         if (eb && !eb->msg[0])
@@ -506,9 +508,14 @@ void hq_server_quiesce(hq_server *s)
 
     if (!s || !s->daemon || atomic_exchange(&s->quiesced, 1))
         return;
+    /*
+     * MHD gives the listening socket back but its threads may still poll
+     * it for a while: closing it now could let the number be reused by a new
+     * connection, and MHD aborts when a close of its own then fails.  It is
+     * closed after MHD_stop_daemon (libmicrohttpd's manual says the same).
+     */
     fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    s->quiesced_fd = fd;
 }
 
 unsigned hq_server_in_flight(const hq_server *s)
@@ -522,6 +529,8 @@ void hq_server_stop(hq_server *s)
         return;
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    if (s->quiesced_fd != MHD_INVALID_SOCKET)
+        close(s->quiesced_fd);
     hq_dbpool_free(s->pool);
     hq_ratelimit_free(s->rl);
     hq_reference_clear(&s->ref);
