@@ -701,7 +701,8 @@ static bb_err run_pages(struct list_run *lr, int export_all, bb_errbuf *eb)
  * rowid) — always bound, the first page with (INT64_MAX, INT64_MAX); 3 the
  * org's units (JSON); 4 kind; 5, 6 the time range; 7 device; 8 officer;
  * 9 status; 10 a JSON path for the time of a data field; 11, 12 a group's
- * path and code.
+ * path and code.  The text is assembled only from the fixed fragments below,
+ * chosen by flags; every value from a request is a bound parameter.
  */
 enum { F_ORG = 1, F_ORG_ONE = 2, F_KIND = 4, F_TIME = 8, F_DEVICE = 16, F_OFFICER = 32,
        F_STATUS = 64, F_DATA_TIME = 128, F_GROUP = 256 };
