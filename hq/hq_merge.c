@@ -310,31 +310,6 @@ static bb_err merge_one(struct merge *m, cJSON *results, int index, const cJSON 
         goto rejected;
     }
 
-    /* The same revision again? */
-    sqlite3_bind_text(m->sel_rev, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(m->sel_rev, 2, rev);
-    rc = sqlite3_step(m->sel_rev);
-    if (rc == SQLITE_ROW) {
-        int same = strcmp((const char *)sqlite3_column_text(m->sel_rev, 0), canon) == 0;
-        reset(m->sel_rev);
-        if (same) {
-            m->duplicates++;
-            err = add_result(results, id, rev, "duplicate", NULL, eb);
-            free(canon);
-            return err;
-        }
-        snprintf(reason, sizeof reason, L(m, "revision %lld of this record was already "
-                                             "received with different content",
-                                          "此紀錄的第 %lld 版已收過，但內容不同"),
-                 (long long)rev);
-        goto rejected;
-    }
-    reset(m->sel_rev);
-    if (rc != SQLITE_DONE) {
-        err = bb_db_err(m->db, rc, "read revisions", eb);
-        goto out;
-    }
-
     /* Single writer: only the device that created a record may revise it. */
     sqlite3_bind_text(m->sel_rec, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(m->sel_rec);
@@ -355,6 +330,32 @@ static bb_err merge_one(struct merge *m, cJSON *results, int index, const cJSON 
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         err = bb_db_err(m->db, rc, "read records", eb);
         goto out;
+    }
+    /* The same revision again?  Revisions exist only beside their record,
+     * so a record HQ has never seen (most of them) needs no look-up. */
+    if (have_record) {
+        sqlite3_bind_text(m->sel_rev, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(m->sel_rev, 2, rev);
+        rc = sqlite3_step(m->sel_rev);
+        if (rc == SQLITE_ROW) {
+            int same = strcmp((const char *)sqlite3_column_text(m->sel_rev, 0), canon) == 0;
+            reset(m->sel_rev);
+            if (same) {
+                m->duplicates++;
+                err = add_result(results, id, rev, "duplicate", NULL, eb);
+                goto out;
+            }
+            snprintf(reason, sizeof reason, L(m, "revision %lld of this record was already "
+                                                 "received with different content",
+                                              "此紀錄的第 %lld 版已收過，但內容不同"),
+                     (long long)rev);
+            goto rejected;
+        }
+        reset(m->sel_rev);
+        if (rc != SQLITE_DONE) {
+            err = bb_db_err(m->db, rc, "read revisions", eb);
+            goto out;
+        }
     }
     if (have_record && strcmp(cur_device, m->device) != 0) {
         snprintf(reason, sizeof reason, L(m, "record %s was created by another device; only "
