@@ -218,9 +218,9 @@ static bb_err cmd_add(int argc, char **argv, bb_errbuf *eb)
         mbedtls_platform_zeroize(hash, sizeof hash);
     }
     if (err == BB_OK)
-        printf("user %s added: %s%s%s\n", name,
+        printf("user %s added: %s%s\n", name,
                role == HQ_ROLE_HQ ? "HQ reviewer (every unit)" : "precinct admin of ",
-               org ? org : "", "");
+               role == HQ_ROLE_HQ || !org ? "" : org);
     close_store(&h, db);
     return err;
 }
