@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -469,8 +470,13 @@ bb_err hq_server_start(struct hq_home *h, const char *listen, hq_server **out,
         hq_server_stop(s);
         return err;
     }
-    flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
-            MHD_USE_AUTO;
+    /*
+     * poll(), not epoll: libmicrohttpd 0.9.75's MHD_quiesce_daemon races with
+     * its epoll worker threads and can abort ("Failed to remove listen FD
+     * from epoll set") when SIGTERM arrives during a request; with poll() a
+     * quiesce only flags the workers and wakes them through the ITC.
+     */
+    flags = MHD_USE_TLS | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
@@ -510,11 +516,14 @@ void hq_server_quiesce(hq_server *s)
         return;
     /*
      * MHD gives the listening socket back but its threads may still poll
-     * it for a while: closing it now could let the number be reused by a new
-     * connection, and MHD aborts when a close of its own then fails.  It is
-     * closed after MHD_stop_daemon (libmicrohttpd's manual says the same).
+     * it for a moment, so it is closed only after MHD_stop_daemon (as
+     * libmicrohttpd's manual asks: an early close lets the number be reused
+     * under a worker).  shutdown() makes the kernel refuse new connections
+     * now, while the number stays ours.
      */
     fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        shutdown(fd, SHUT_RDWR);
     s->quiesced_fd = fd;
 }
 
