@@ -52,6 +52,11 @@ CHARTJS      ?= /usr/share/javascript/chart.js/chart.min.js
 ifneq ($(HQ_OBJ),)
 HQ_OBJ       += $(BUILD)/gen/hq_web_files.o
 endif
+# The collector's forms page (`beatbook ui`, collector/web/*), compiled into beatbook.
+COL_WEB_FILES = $(sort $(wildcard collector/web/*))
+ifneq ($(COL_WEB_FILES),)
+COLLECTOR_OBJ += $(BUILD)/gen/col_web_files.o
+endif
 UNIT_SRC      = $(wildcard tests/unit/test_*.c)
 UNIT_BIN      = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC      = $(wildcard tests/tools/*.c)
@@ -106,6 +111,12 @@ $(BUILD)/gen/hq_web_files.c: tools/embed-web $(WEB_FILES) $(CHARTJS)
 	  chart.min.js=$(CHARTJS)
 $(BUILD)/gen/hq_web_files.o: $(BUILD)/gen/hq_web_files.c
 	$(call say,CC,$<)$(CC) $(CPPFLAGS) -Ihq $(CFLAGS) -c -o $@ $<
+$(BUILD)/gen/col_web_files.c: tools/embed-web $(COL_WEB_FILES)
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)sh tools/embed-web --prefix col_web --header col_ui.h $@ \
+	  $(foreach f,$(COL_WEB_FILES),$(notdir $(f))=$(f))
+$(BUILD)/gen/col_web_files.o: $(BUILD)/gen/col_web_files.c
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) -Icollector $(CFLAGS) -c -o $@ $<
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
@@ -159,6 +170,7 @@ demo-stop:
 bench: deps
 	$(Q)$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/libbb.a
 	$(Q)BUILD=$(BUILD) sh bench/collector.sh
+	$(Q)BUILD=$(BUILD) sh bench/collector_ui.sh
 	$(Q)BUILD=$(BUILD) sh bench/sync.sh
 
 # The KPI benchmark builds a 10M-record HQ store (~10 min, ~11 GB of scratch).

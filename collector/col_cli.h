@@ -26,6 +26,30 @@ struct col_ctx {
 /* Pick the string for the context's language. */
 #define T(ctx, en, zh) ((ctx)->lang == BB_LANG_EN ? (en) : (zh))
 
+/* ---- shared by the commands (col_cli.c) ---- */
+
+/*
+ * A usage error (exit 64): "CMD: WHAT (see: beatbook CMD --help)", or in
+ * zh-TW "CMD：WHAT（請見：beatbook CMD --help）"; what is already in the
+ * context's language (T(ctx, ...)).
+ */
+bb_err col_usage(struct col_ctx *ctx, bb_errbuf *eb, const char *cmd, const char *what);
+
+/*
+ * After getopt_long returned '?' (unknown option) or ':' (an option without
+ * its value; the option string must start with ':'): the usage error that
+ * names the option.  main.c turns getopt's own English messages off (opterr).
+ * cmd NULL: the global options ("unknown option --x (see: beatbook --help)").
+ */
+bb_err col_bad_option(struct col_ctx *ctx, bb_errbuf *eb, const char *cmd, int c,
+                      char **argv);
+
+/* A record status for people: 草稿 / 已完成 / 已作廢; the code in English. */
+const char *col_status_label(const struct col_ctx *ctx, const char *status);
+
+/* An org unit level for people: 分局, 派出所, ...; the code in English. */
+const char *col_level_label(const struct col_ctx *ctx, const char *level);
+
 typedef bb_err (*col_command_fn)(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 
 /* col_entry.c */
@@ -42,6 +66,7 @@ bb_err col_cmd_kinds(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_ref(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_report(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);   /* col_report.c */
+bb_err col_cmd_ui(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);       /* col_ui.c */
 
 /* col_sync.c: the outbox (shared/bb_outbox.h) from the command line */
 bb_err col_cmd_seal(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);

@@ -11,6 +11,7 @@
  * one, else the newest plan built into the binary.
  */
 #include "col_cli.h"
+#include "col_record.h"
 #include "col_store.h"
 #include "bb_embed.h"
 #include "bb_json.h"
@@ -55,9 +56,8 @@ static bb_err report_row(const cJSON *rec, void *arg)
     return r->facts ? bb_kpi_facts_record(r->facts, rec, +1, NULL) : BB_OK;
 }
 
-/* HQ's plan from the synced reference bundle, else the newest built-in one. */
-static bb_err load_plan(struct col_ctx *ctx, col_store *st, bb_plan **out, const char **from,
-                        bb_errbuf *eb)
+bb_err col_load_plan(struct col_ctx *ctx, col_store *st, bb_plan **out, const char **from,
+                     bb_errbuf *eb)
 {
     const struct bb_embedded_file *f, *best = NULL;
     bb_refbundle *b = NULL;
@@ -82,7 +82,7 @@ static bb_err load_plan(struct col_ctx *ctx, col_store *st, bb_plan **out, const
     while ((f = bb_embed_next("plans/", &cur)) != NULL)
         best = f;
     if (!best)
-        return bb_fail(eb, BB_ERR_NOTFOUND, "report: this build has no plan");
+        return bb_fail(eb, BB_ERR_NOTFOUND, T(ctx, "this build has no plan", "此版本未內建計畫"));
     err = bb_plan_parse(ctx->cat, best->data, best->len, best->path, out, eb);
     *from = T(ctx, "built in", "內建");
     return err;
@@ -162,33 +162,42 @@ bb_err col_cmd_report(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     bb_err err;
     size_t i;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': period = optarg; break;
         case 'j': json = 1; break;
         case 'h':
-            printf("usage: beatbook report --period P [--json]\n"
-                   "Records per kind in period P, and the plan's KPI inputs for this laptop's\n"
-                   "unit, from local data only (provisional; HQ's scorecard is the official one).\n"
-                   "P: 2018, 107, 107H1, 2018Q3, 2018-03, 107-03, A..B\n");
+            fputs(T(ctx,
+                    "usage: beatbook report --period P [--json]\n"
+                    "Records per kind in period P, and the plan's KPI inputs for this laptop's\n"
+                    "unit, from local data only (provisional; HQ's scorecard is the official one).\n"
+                    "P: 2018, 107, 107H1, 2018Q3, 2018-03, 107-03, A..B\n",
+                    "用法：beatbook report --period P [--json]\n"
+                    "期間 P 內各類別的紀錄筆數，以及本機單位在計畫中的 KPI 輸入，\n"
+                    "只依本機資料計算（暫定；正式成績以總局為準）。\n"
+                    "P：2018、107、107H1、2018Q3、2018-03、107-03、A..B\n"),
+                  stdout);
             return BB_OK;
         default:
-            return bb_fail(eb, BB_ERR_USAGE, "report: unknown option (see: beatbook report --help)");
+            return col_bad_option(ctx, eb, "report", c, argv);
         }
     }
     if (optind < argc)
-        return bb_fail(eb, BB_ERR_USAGE, "report: unexpected argument \"%s\"", argv[optind]);
+        return bb_fail(eb, BB_ERR_USAGE, T(ctx, "report: unexpected argument \"%s\"",
+                                           "report：多了一個參數「%s」"), argv[optind]);
     if (!period)
-        return bb_fail(eb, BB_ERR_USAGE, "report: --period P is required, e.g. --period 107H1");
+        return bb_fail(eb, BB_ERR_USAGE,
+                       T(ctx, "report: --period P is required, e.g. --period 107H1",
+                         "report：必須指定 --period P，例如 --period 107H1"));
     memset(&r, 0, sizeof r);
     r.ctx = ctx;
-    if (bb_period_parse(period, &r.period, eb) != BB_OK) {
-        bb_errbuf_prefix(eb, "report: --period");
+    if (bb_period_parse_lang(period, ctx->lang, &r.period, eb) != BB_OK) {
+        bb_errbuf_prefix(eb, T(ctx, "report: --period", "report：--period"));
         return BB_ERR_USAGE;
     }
     if ((err = col_store_open(ctx->home, 1, &st, eb)) != BB_OK)
         return err;
-    if ((err = load_plan(ctx, st, &plan, &plan_from, eb)) != BB_OK ||
+    if ((err = col_load_plan(ctx, st, &plan, &plan_from, eb)) != BB_OK ||
         (err = bb_kpi_facts_new(plan, ctx->cat, &r.facts)) != BB_OK)
         goto out;
     if (!(r.per_kind = cJSON_CreateObject())) {

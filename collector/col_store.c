@@ -16,21 +16,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* One language for the process: the collector runs one command per process. */
+static enum bb_lang lang = BB_LANG_EN;
+
+void col_store_set_lang(enum bb_lang l)
+{
+    lang = l;
+}
+
 bb_err col_store_home(char *out, size_t n, bb_errbuf *eb)
 {
     const char *env = getenv("BEATBOOK_HOME"), *home;
 
     if (env && *env) {
         if (snprintf(out, n, "%s", env) >= (int)n)
-            return bb_fail(eb, BB_ERR_CONFIG, "BEATBOOK_HOME is too long");
+            return bb_fail(eb, BB_ERR_CONFIG, BB_L(lang, "BEATBOOK_HOME is too long",
+                                                   "BEATBOOK_HOME 太長"));
         return BB_OK;
     }
     home = getenv("HOME");
     if (!home || !*home)
         return bb_fail(eb, BB_ERR_CONFIG,
-                       "neither BEATBOOK_HOME nor HOME is set; set BEATBOOK_HOME to the store folder");
+                       BB_L(lang, "neither BEATBOOK_HOME nor HOME is set; set BEATBOOK_HOME to "
+                                  "the store folder",
+                            "BEATBOOK_HOME 與 HOME 都沒有設定；請將 BEATBOOK_HOME 設為資料庫資料夾"));
     if (snprintf(out, n, "%s/.local/share/beatbook", home) >= (int)n)
-        return bb_fail(eb, BB_ERR_CONFIG, "HOME is too long");
+        return bb_fail(eb, BB_ERR_CONFIG, BB_L(lang, "HOME is too long", "HOME 太長"));
     return BB_OK;
 }
 
@@ -38,7 +49,7 @@ bb_err col_store_home(char *out, size_t n, bb_errbuf *eb)
 static bb_err db_path(const char *home, char *out, size_t n, bb_errbuf *eb)
 {
     if (snprintf(out, n, "%s/%s", home, COL_DB_NAME) >= (int)n)
-        return bb_fail(eb, BB_ERR_CONFIG, "%s: path too long", home);
+        return bb_fail(eb, BB_ERR_CONFIG, BB_L(lang, "%s: path too long", "%s：路徑太長"), home);
     return BB_OK;
 }
 
@@ -75,8 +86,10 @@ static bb_err meta_get(sqlite3 *db, const char *key, char *out, size_t n, bb_err
     if (rc == SQLITE_ROW)
         return BB_OK;
     if (rc == SQLITE_DONE)
-        return bb_fail(eb, BB_ERR_CORRUPT, "the store has no \"%s\" setting; was it made by "
-                       "`beatbook init`?", key);
+        return bb_fail(eb, BB_ERR_CORRUPT,
+                       BB_L(lang, "the store has no \"%s\" setting; was it made by "
+                                  "`beatbook init`?",
+                            "資料庫沒有「%s」設定；它是以 beatbook init 建立的嗎？"), key);
     return bb_db_err(db, rc, "read settings", eb);
 }
 
@@ -96,10 +109,13 @@ bb_err col_store_create(const char *home, const char *officer, const char *org_u
     if (fd < 0) {
         if (errno == EEXIST)
             return bb_fail(eb, BB_ERR_EXISTS,
-                           "%s: a store already exists here (officer and unit are set); "
-                           "use another BEATBOOK_HOME for a second store", path);
-        return bb_fail(eb, errno == EACCES ? BB_ERR_PERM : BB_ERR_IO, "create %s: %s", path,
-                       strerror(errno));
+                           BB_L(lang, "%s: a store already exists here (officer and unit are "
+                                      "set); use another BEATBOOK_HOME for a second store",
+                                "%s：這裡已經有資料庫（員警與單位已設定）；第二個資料庫請用另一個 "
+                                "BEATBOOK_HOME"), path);
+        return bb_fail(eb, errno == EACCES ? BB_ERR_PERM : BB_ERR_IO,
+                       BB_L(lang, "create %s: %s", "建立 %s：%s"), path,
+                       bb_errno_text(errno, lang));
     }
     close(fd);
     if ((err = bb_db_open(path, "collector", BB_DB_CREATE, &db, eb)) != BB_OK) {
@@ -137,7 +153,9 @@ bb_err col_store_open(const char *home, int readonly, col_store **out, bb_errbuf
         goto fail;
     if (access(st->path, F_OK) != 0) {
         err = bb_fail(eb, BB_ERR_NOTFOUND,
-                      "no store at %s; create one with: beatbook init --officer ID --org-unit CODE",
+                      BB_L(lang, "no store at %s; create one with: beatbook init --officer ID "
+                                 "--org-unit CODE",
+                           "%s 沒有資料庫；請先建立：beatbook init --officer ID --org-unit CODE"),
                       st->path);
         goto fail;
     }
@@ -154,9 +172,12 @@ bb_err col_store_open(const char *home, int readonly, col_store **out, bb_errbuf
         err = bb_db_exec(st->db, "PRAGMA query_only=ON", eb);
     if (err == BB_ERR_CORRUPT)
         err = bb_fail(eb, BB_ERR_CORRUPT,
-                      "%s: not a beatbook store, or it is damaged; restore it from a backup, "
-                      "or start a new store in another folder: BEATBOOK_HOME=DIR beatbook init "
-                      "--officer ID --org-unit CODE", st->path);
+                      BB_L(lang, "%s: not a beatbook store, or it is damaged; restore it from a "
+                                 "backup, or start a new store in another folder: "
+                                 "BEATBOOK_HOME=DIR beatbook init --officer ID --org-unit CODE",
+                           "%s：不是 beatbook 資料庫，或已損毀；請從備份還原，或在另一個資料夾"
+                           "建立新資料庫：BEATBOOK_HOME=DIR beatbook init --officer ID "
+                           "--org-unit CODE"), st->path);
     if (err != BB_OK)
         goto fail;
     if ((err = meta_get(st->db, "officer", st->officer, sizeof st->officer, eb)) != BB_OK ||
@@ -252,15 +273,18 @@ bb_err col_store_put(col_store *st, const cJSON *rec, long expect_rev, bb_errbuf
             return err;
         if (have != expect_rev)
             return bb_fail(eb, BB_ERR_CONFLICT,
-                           "record %s changed while you were editing it (now revision %ld); "
-                           "look at it again with: beatbook show %s", id, have, id);
+                           BB_L(lang, "record %s changed while you were editing it (now "
+                                      "revision %ld); look at it again with: beatbook show %s",
+                                "紀錄 %s 在您修改時已被變更（目前為第 %ld 版）；請重新查看："
+                                "beatbook show %s"), id, have, id);
     }
     body = bb_json_canonical(rec);
     if (!body)
         return BB_ERR_NOMEM;
     if (strlen(body) > 256 * 1024) {
         free(body);
-        return bb_fail(eb, BB_ERR_TOOBIG, "record %s is larger than 256 KiB", id);
+        return bb_fail(eb, BB_ERR_TOOBIG, BB_L(lang, "record %s is larger than 256 KiB",
+                                               "紀錄 %s 超過 256 KiB"), id);
     }
     err = cached(st, &st->q_upsert,
                  "INSERT INTO records (id, kind, rev, status, org_unit, officer, occurred_at,"
@@ -291,7 +315,8 @@ bb_err col_store_put(col_store *st, const cJSON *rec, long expect_rev, bb_errbuf
         goto out;
     }
     if (sqlite3_changes(st->db) != 1) {
-        err = bb_fail(eb, BB_ERR_CONFLICT, "record %s already exists", id);
+        err = bb_fail(eb, BB_ERR_CONFLICT, BB_L(lang, "record %s already exists",
+                                                "紀錄 %s 已存在"), id);
         goto out;
     }
     if (strcmp(status, "draft") != 0) {
@@ -333,7 +358,9 @@ bb_err col_store_get(col_store *st, const char *idref, cJSON **out, bb_errbuf *e
     *out = NULL;
     if (n < 6 || n > 36)
         return bb_fail(eb, BB_ERR_USAGE,
-                       "\"%s\": give a record id, or at least its first or last 6 characters", idref);
+                       BB_L(lang, "\"%s\": give a record id, or at least its first or last 6 "
+                                  "characters",
+                            "「%s」：請給紀錄編號，或至少它的前 6 碼或後 6 碼"), idref);
     /* Prefix or suffix match: substr() keeps the pattern free of LIKE wildcards. */
     err = bb_db_prepare(st->db,
                         "SELECT id, body FROM records WHERE substr(id, 1, ?2) = ?1"
@@ -355,12 +382,15 @@ bb_err col_store_get(col_store *st, const char *idref, cJSON **out, bb_errbuf *e
         return bb_db_err(st->db, rc, "find record", eb);
     }
     if (matches == 0)
-        return bb_fail(eb, BB_ERR_NOTFOUND, "no record \"%s\" in this store (see: beatbook list)", idref);
+        return bb_fail(eb, BB_ERR_NOTFOUND,
+                       BB_L(lang, "no record \"%s\" in this store (see: beatbook list)",
+                            "此資料庫中沒有紀錄「%s」（請見：beatbook list）"), idref);
     if (matches > 1) {
         cJSON_Delete(*out);
         *out = NULL;
-        return bb_fail(eb, BB_ERR_USAGE, "\"%s\" matches several records; give more of the id",
-                       idref);
+        return bb_fail(eb, BB_ERR_USAGE,
+                       BB_L(lang, "\"%s\" matches several records; give more of the id",
+                            "「%s」符合多筆紀錄；請給更多碼的編號"), idref);
     }
     return err;
 }
@@ -417,6 +447,33 @@ bb_err col_store_drafts(col_store *st, const char *kind, cJSON **out, bb_errbuf 
         return err;
     sqlite3_bind_text(q, 1, kind, -1, SQLITE_TRANSIENT);
     return collect(st->db, q, out, eb);
+}
+
+bb_err col_store_last(col_store *st, const char *kind, cJSON **out, bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    cJSON *arr = NULL;
+    bb_err err;
+
+    *out = NULL;
+    /* UUIDv7 ids grow with time: the highest is the record made last. */
+    if ((err = bb_db_prepare(st->db,
+                             "SELECT body FROM records WHERE kind = ?1 AND status <> 'void'"
+                             " ORDER BY id DESC LIMIT 1", &q, eb)) != BB_OK)
+        return err;
+    if (sqlite3_bind_text(q, 1, kind, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+        sqlite3_finalize(q);
+        return bb_db_err(st->db, SQLITE_NOMEM, "read the last record", eb);
+    }
+    if ((err = collect(st->db, q, &arr, eb)) != BB_OK)
+        return err;
+    if (cJSON_GetArraySize(arr) == 1) {
+        cJSON *rec = cJSON_DetachItemFromArray(arr, 0);
+        *out = cJSON_DetachItemFromObjectCaseSensitive(rec, "data");
+        cJSON_Delete(rec);
+    }
+    cJSON_Delete(arr);
+    return BB_OK;
 }
 
 bb_err col_store_each(col_store *st, const struct col_filter *f,

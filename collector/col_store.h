@@ -9,7 +9,9 @@
  * transaction (col_store_begin/commit), so a crash leaves either all of a
  * command's records or none.
  *
- * Errors: bb_err with a message in eb naming the store path when it matters.
+ * Errors: bb_err with a message in eb naming the store path when it matters,
+ * in the language col_store_set_lang() chose (English until it is called).
+ * SQLite's own failures come as bb_db_err words them.
  */
 #ifndef COL_STORE_H
 #define COL_STORE_H
@@ -18,6 +20,7 @@
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "bb_err.h"
+#include "bb_lang.h"
 
 #define COL_DB_NAME "field.db"
 
@@ -31,6 +34,9 @@ typedef struct col_store {
      * of 100k records would otherwise spend 40% of its time preparing). */
     sqlite3_stmt *q_rev, *q_upsert, *q_revision;
 } col_store;
+
+/* The language of this module's messages, for the whole process (main.c sets it). */
+void col_store_set_lang(enum bb_lang lang);
 
 /* Where the store lives: $BEATBOOK_HOME, else ~/.local/share/beatbook. */
 bb_err col_store_home(char *out, size_t n, bb_errbuf *eb);
@@ -70,6 +76,13 @@ bb_err col_store_revisions(col_store *st, const char *id, cJSON **out, bb_errbuf
 
 /* The open drafts of a kind (e.g. open patrols), as a JSON array. */
 bb_err col_store_drafts(col_store *st, const char *kind, cJSON **out, bb_errbuf *eb);
+
+/*
+ * The data object of the last record of kind made in this store (not
+ * voided), for a form's "last value" defaults; *out is NULL when there is
+ * none, else the caller's to cJSON_Delete.
+ */
+bb_err col_store_last(col_store *st, const char *kind, cJSON **out, bb_errbuf *eb);
 
 struct col_filter {
     const char *kind;       /* NULL: any */

@@ -24,11 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bb_err usage_fail(bb_errbuf *eb, const char *cmd, const char *what)
-{
-    return bb_fail(eb, BB_ERR_USAGE, "%s: %s (see: beatbook %s --help)", cmd, what, cmd);
-}
-
 /* The config file named with --config, else $BEATBOOK_HOME/syncd.conf if present. */
 static bb_err load_config(struct col_ctx *ctx, const char *path, struct bb_outbox_config *c,
                           bb_errbuf *eb)
@@ -37,9 +32,9 @@ static bb_err load_config(struct col_ctx *ctx, const char *path, struct bb_outbo
 
     bb_outbox_config_defaults(c);
     if (path)
-        return bb_outbox_config_load(path, 0, c, eb);
+        return bb_outbox_config_load_lang(path, 0, ctx->lang, c, eb);
     snprintf(def, sizeof def, "%s/%s", ctx->home, BB_OUTBOX_CONF_FILE);
-    return bb_outbox_config_load(def, 1, c, eb);
+    return bb_outbox_config_load_lang(def, 1, ctx->lang, c, eb);
 }
 
 /* Open the store for writing and its outbox. */
@@ -53,8 +48,10 @@ static bb_err open_outbox(struct col_ctx *ctx, col_store **st, bb_outbox **ob, b
     if ((err = bb_outbox_open((*st)->db, ctx->home, ob, eb)) != BB_OK) {
         col_store_close(*st);
         *st = NULL;
+        return err;
     }
-    return err;
+    bb_outbox_set_lang(*ob, ctx->lang);
+    return BB_OK;
 }
 
 static void print_sealed(struct col_ctx *ctx, const struct bb_outbox_sealed *r)
@@ -87,22 +84,29 @@ bb_err col_cmd_seal(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     bb_err err;
     int c;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'h':
-            printf("usage: beatbook seal [--config FILE]\n"
-                   "Seal every finalized record not yet sent into encrypted, signed batches\n"
-                   "(at most batch_max_records / batch_max_bytes each, from FILE or\n"
-                   "$BEATBOOK_HOME/syncd.conf).  beatbook-syncd sends them; beatbook export\n"
-                   "copies them to a USB stick.  Drafts (open patrols) are never sealed.\n");
+            fputs(T(ctx,
+                    "usage: beatbook seal [--config FILE]\n"
+                    "Seal every finalized record not yet sent into encrypted, signed batches\n"
+                    "(at most batch_max_records / batch_max_bytes each, from FILE or\n"
+                    "$BEATBOOK_HOME/syncd.conf).  beatbook-syncd sends them; beatbook export\n"
+                    "copies them to a USB stick.  Drafts (open patrols) are never sealed.\n",
+                    "用法：beatbook seal [--config FILE]\n"
+                    "將尚未傳送的已完成紀錄封裝成加密並簽章的批次（每批最多\n"
+                    "batch_max_records 筆、batch_max_bytes 位元組，取自 FILE 或\n"
+                    "$BEATBOOK_HOME/syncd.conf）。由 beatbook-syncd 傳送；beatbook export\n"
+                    "可複製到隨身碟。草稿（進行中的巡邏）永遠不會被封裝。\n"),
+                  stdout);
             return BB_OK;
         default:
-            return usage_fail(eb, "seal", "unknown option");
+            return col_bad_option(ctx, eb, "seal", c, argv);
         }
     }
     if (optind < argc)
-        return usage_fail(eb, "seal", "unexpected argument");
+        return col_usage(ctx, eb, "seal", T(ctx, "unexpected argument", "多了參數"));
     if ((err = load_config(ctx, config, &conf, eb)) != BB_OK)
         return err;
     if ((err = open_outbox(ctx, &st, &ob, eb)) != BB_OK)
@@ -137,25 +141,34 @@ bb_err col_cmd_export(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     bb_err err;
     int c;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 't': to = optarg; break;
         case 'c': config = optarg; break;
         case 'h':
-            printf("usage: beatbook export --to DIR [--config FILE]\n"
-                   "Seal what is waiting, then copy every batch HQ has not acknowledged to DIR\n"
-                   "(a mounted USB stick) as DEVICE-NNNNNN.bbatch, byte for byte what\n"
-                   "beatbook-syncd would send.  At HQ: beatbook-hq import DIR.  Batches stay in\n"
-                   "the outbox until HQ acknowledges them, so exporting twice is harmless.\n");
+            fputs(T(ctx,
+                    "usage: beatbook export --to DIR [--config FILE]\n"
+                    "Seal what is waiting, then copy every batch HQ has not acknowledged to DIR\n"
+                    "(a mounted USB stick) as DEVICE-NNNNNN.bbatch, byte for byte what\n"
+                    "beatbook-syncd would send.  At HQ: beatbook-hq import DIR.  Batches stay in\n"
+                    "the outbox until HQ acknowledges them, so exporting twice is harmless.\n",
+                    "用法：beatbook export --to DIR [--config FILE]\n"
+                    "先封裝等待中的紀錄，再將總局尚未確認的每個批次複製到 DIR（已掛載的\n"
+                    "隨身碟），檔名為 DEVICE-NNNNNN.bbatch，內容與 beatbook-syncd 傳送的\n"
+                    "完全相同。在總局：beatbook-hq import DIR。批次會留在待傳送區直到總局\n"
+                    "確認，所以重複匯出沒有關係。\n"),
+                  stdout);
             return BB_OK;
         default:
-            return usage_fail(eb, "export", "unknown option");
+            return col_bad_option(ctx, eb, "export", c, argv);
         }
     }
     if (optind < argc)
-        return usage_fail(eb, "export", "unexpected argument");
+        return col_usage(ctx, eb, "export", T(ctx, "unexpected argument", "多了參數"));
     if (!to || !*to)
-        return usage_fail(eb, "export", "--to DIR is required (the folder on the USB stick)");
+        return col_usage(ctx, eb, "export",
+                         T(ctx, "--to DIR is required (the folder on the USB stick)",
+                           "必須指定 --to DIR（隨身碟上的資料夾）"));
     if ((err = load_config(ctx, config, &conf, eb)) != BB_OK)
         return err;
     if ((err = open_outbox(ctx, &st, &ob, eb)) != BB_OK)
@@ -203,23 +216,30 @@ bb_err col_cmd_purge(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     bb_err err;
     int c;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': days = optarg; break;
         case 'c': config = optarg; break;
         case 'h':
-            printf("usage: beatbook purge [--days N] [--config FILE]\n"
-                   "Delete from this laptop what HQ acknowledged more than N days ago (default:\n"
-                   "retention_days from FILE or $BEATBOOK_HOME/syncd.conf, else 30): the batch\n"
-                   "files and the local copies of their records.  Never a draft, never anything\n"
-                   "HQ has not acknowledged.  beatbook-syncd runs this after each pass.\n");
+            fputs(T(ctx,
+                    "usage: beatbook purge [--days N] [--config FILE]\n"
+                    "Delete from this laptop what HQ acknowledged more than N days ago (default:\n"
+                    "retention_days from FILE or $BEATBOOK_HOME/syncd.conf, else 30): the batch\n"
+                    "files and the local copies of their records.  Never a draft, never anything\n"
+                    "HQ has not acknowledged.  beatbook-syncd runs this after each pass.\n",
+                    "用法：beatbook purge [--days N] [--config FILE]\n"
+                    "從本機刪除總局確認已超過 N 天的資料（預設為 FILE 或\n"
+                    "$BEATBOOK_HOME/syncd.conf 的 retention_days，否則 30）：批次檔及其紀錄的\n"
+                    "本機副本。絕不刪除草稿，也絕不刪除總局尚未確認的資料。\n"
+                    "beatbook-syncd 每次同步後都會執行。\n"),
+                  stdout);
             return BB_OK;
         default:
-            return usage_fail(eb, "purge", "unknown option");
+            return col_bad_option(ctx, eb, "purge", c, argv);
         }
     }
     if (optind < argc)
-        return usage_fail(eb, "purge", "unexpected argument");
+        return col_usage(ctx, eb, "purge", T(ctx, "unexpected argument", "多了參數"));
     if ((err = load_config(ctx, config, &conf, eb)) != BB_OK)
         return err;
     if (days) {
@@ -228,8 +248,9 @@ bb_err col_cmd_purge(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         errno = 0;
         d = strtol(days, &end, 10);
         if (errno || end == days || *end || d < 0 || d > 3650)
-            return bb_fail(eb, BB_ERR_USAGE, "purge: --days \"%s\": give a number of days "
-                           "from 0 to 3650", days);
+            return bb_fail(eb, BB_ERR_USAGE,
+                           T(ctx, "purge: --days \"%s\": give a number of days from 0 to 3650",
+                             "purge：--days「%s」：請給 0 到 3650 之間的天數"), days);
         conf.retention_days = d;
     }
     if ((err = open_outbox(ctx, &st, &ob, eb)) != BB_OK)
@@ -262,7 +283,7 @@ static void remove_tmp_store(const char *dir)
     rmdir(dir);
 }
 
-static bb_err fsync_dir(const char *dir, bb_errbuf *eb)
+static bb_err fsync_dir(const char *dir, enum bb_lang lang, bb_errbuf *eb)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -270,7 +291,8 @@ static bb_err fsync_dir(const char *dir, bb_errbuf *eb)
         int e = errno;
         if (fd >= 0)
             close(fd);
-        return bb_fail(eb, BB_ERR_IO, "sync folder %s: %s", dir, strerror(e));
+        return bb_fail(eb, BB_ERR_IO, BB_L(lang, "sync folder %s: %s", "同步資料夾 %s：%s"), dir,
+                       bb_errno_text(e, lang));
     }
     close(fd);
     return BB_OK;
@@ -299,10 +321,18 @@ bb_err col_init_enrolled(struct col_ctx *ctx, const char *officer, const char *f
     memset(&e, 0, sizeof e);
     if ((err = bb_enroll_read(file, &e, eb)) != BB_OK) {
         if (err == BB_ERR_CRYPTO)
-            bb_fail(eb, err, "init: enrollment file %s: HQ's signature does not verify; the file "
-                    "was changed or is not from HQ (ask HQ for a new one)", file);
-        else
+            bb_fail(eb, err, T(ctx, "init: enrollment file %s: HQ's signature does not verify; "
+                                    "the file was changed or is not from HQ (ask HQ for a new one)",
+                               "init：註冊檔 %s：總局的簽章驗證失敗；檔案被修改過或不是總局發的"
+                               "（請向總局索取新檔）"), file);
+        else if (ctx->lang == BB_LANG_EN)
             bb_errbuf_prefix(eb, "init: enrollment file %s", file);
+        else if (access(file, R_OK) != 0)
+            /* bb_enroll's own words are English: say it plainly in zh-TW. */
+            bb_fail(eb, err, "init：無法讀取註冊檔 %s：%s", file, bb_errno_text(errno, ctx->lang));
+        else
+            bb_fail(eb, err, "init：註冊檔 %s 無效（不是總局的註冊檔、已損毀或版本不符；"
+                    "請向總局索取新檔）", file);
         return err;
     }
     {
@@ -316,28 +346,37 @@ bb_err col_init_enrolled(struct col_ctx *ctx, const char *officer, const char *f
     }
     u = bb_catalog_ref(ctx->cat, "units", e.org_unit);
     if (!u) {
-        err = bb_fail(eb, BB_ERR_INVALID, "init: enrollment file %s: org unit \"%s\" is not known "
-                      "to this version of beatbook (see: beatbook ref units)", file, e.org_unit);
+        err = bb_fail(eb, BB_ERR_INVALID,
+                      T(ctx, "init: enrollment file %s: org unit \"%s\" is not known to this "
+                             "version of beatbook (see: beatbook ref units)",
+                        "init：註冊檔 %s：此版本的 beatbook 不認得單位「%s」"
+                        "（請見：beatbook ref units）"), file, e.org_unit);
         goto out;
     }
     snprintf(db_path, sizeof db_path, "%s/%s", ctx->home, COL_DB_NAME);
     snprintf(key_path, sizeof key_path, "%s/%s", ctx->home, BB_OUTBOX_KEY_FILE);
     if (access(db_path, F_OK) == 0) {
-        err = bb_fail(eb, BB_ERR_EXISTS, "%s: a store already exists here; use another "
-                      "BEATBOOK_HOME for a new enrollment", db_path);
+        err = bb_fail(eb, BB_ERR_EXISTS,
+                      T(ctx, "%s: a store already exists here; use another BEATBOOK_HOME for a "
+                             "new enrollment",
+                        "%s：這裡已經有資料庫；新的註冊請用另一個 BEATBOOK_HOME"), db_path);
         goto out;
     }
     if (access(key_path, F_OK) == 0) {
-        err = bb_fail(eb, BB_ERR_EXISTS, "%s exists but there is no store next to it (an earlier "
-                      "init was interrupted?); move it away and run init again", key_path);
+        err = bb_fail(eb, BB_ERR_EXISTS,
+                      T(ctx, "%s exists but there is no store next to it (an earlier init was "
+                             "interrupted?); move it away and run init again",
+                        "%s 已存在，但旁邊沒有資料庫（之前的 init 被中斷？）；請把它移走後"
+                        "再執行 init"), key_path);
         goto out;
     }
     if ((err = bb_make_dirs(ctx->home, 0700, eb)) != BB_OK)
         goto out;
     snprintf(tmpdir, sizeof tmpdir, "%s/.init-XXXXXX", ctx->home);
     if (!mkdtemp(tmpdir)) {
-        err = bb_fail(eb, errno == EACCES ? BB_ERR_PERM : BB_ERR_IO, "create folder in %s: %s",
-                      ctx->home, strerror(errno));
+        err = bb_fail(eb, errno == EACCES ? BB_ERR_PERM : BB_ERR_IO,
+                      T(ctx, "create folder in %s: %s", "在 %s 建立資料夾：%s"), ctx->home,
+                      bb_errno_text(errno, ctx->lang));
         goto out;
     }
     have_tmp = 1;
@@ -365,29 +404,35 @@ bb_err col_init_enrolled(struct col_ctx *ctx, const char *officer, const char *f
     st = NULL;
     snprintf(tmp_wal, sizeof tmp_wal, "%s-wal", tmp_db);
     if (access(tmp_wal, F_OK) == 0) {
-        err = bb_fail(eb, BB_ERR_IO, "init: the new store was not closed cleanly; try again");
+        err = bb_fail(eb, BB_ERR_IO, T(ctx, "init: the new store was not closed cleanly; try again",
+                                       "init：新資料庫沒有正常關閉；請再試一次"));
         goto out;
     }
     /* It holds the enrollment token until the first sync: owner only. */
     if (chmod(tmp_db, 0600) != 0) {
-        err = bb_fail(eb, BB_ERR_IO, "chmod %s: %s", tmp_db, strerror(errno));
+        err = bb_fail(eb, BB_ERR_IO, T(ctx, "chmod %s: %s", "設定權限 %s：%s"), tmp_db,
+                      bb_errno_text(errno, ctx->lang));
         goto out;
     }
-    if ((err = fsync_dir(tmpdir, eb)) != BB_OK)
+    if ((err = fsync_dir(tmpdir, ctx->lang, eb)) != BB_OK)
         goto out;
     if (link(tmp_key, key_path) != 0) {
-        err = bb_fail(eb, errno == EEXIST ? BB_ERR_EXISTS : BB_ERR_IO, "create %s: %s", key_path,
-                      strerror(errno));
+        err = bb_fail(eb, errno == EEXIST ? BB_ERR_EXISTS : BB_ERR_IO,
+                      T(ctx, "create %s: %s", "建立 %s：%s"), key_path,
+                      bb_errno_text(errno, ctx->lang));
         goto out;
     }
     key_linked = 1;
     if (link(tmp_db, db_path) != 0) {
-        err = bb_fail(eb, errno == EEXIST ? BB_ERR_EXISTS : BB_ERR_IO, "create %s: %s%s", db_path,
-                      strerror(errno), errno == EEXIST ? " (another init made a store meanwhile)" : "");
+        err = bb_fail(eb, errno == EEXIST ? BB_ERR_EXISTS : BB_ERR_IO,
+                      T(ctx, "create %s: %s%s", "建立 %s：%s%s"), db_path,
+                      bb_errno_text(errno, ctx->lang),
+                      errno == EEXIST ? T(ctx, " (another init made a store meanwhile)",
+                                          "（另一個 init 同時建立了資料庫）") : "");
         goto out;
     }
     key_linked = 0;   /* both in place: keep them */
-    if ((err = fsync_dir(ctx->home, eb)) != BB_OK)
+    if ((err = fsync_dir(ctx->home, ctx->lang, eb)) != BB_OK)
         goto out;
     printf(T(ctx, "store created: %s\nofficer %s, unit %s (%s), device %s\n"
                   "enrolled with HQ %s (%s); this laptop registers on its first sync\n"

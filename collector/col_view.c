@@ -6,7 +6,9 @@
 #include "col_store.h"
 #include "bb_json.h"
 #include "bb_outbox.h"
+#include "bb_record.h"
 #include "bb_refbundle.h"
+#include "bb_text.h"
 #include "bb_time.h"
 
 #include <getopt.h>
@@ -24,13 +26,16 @@ bb_err col_print_json(const cJSON *v)
     return BB_OK;
 }
 
-static bb_err help_or_usage(bb_errbuf *eb, const char *cmd, int c, const char *help)
+/* getopt_long gave c, not an option of the command: --help (help, in the
+ * context's language), else a usage error naming the option. */
+static bb_err help_or_usage(struct col_ctx *ctx, bb_errbuf *eb, const char *cmd, int c,
+                            char **argv, const char *help)
 {
     if (c == 'h') {
         fputs(help, stdout);
         return BB_OK;
     }
-    return bb_fail(eb, BB_ERR_USAGE, "%s: unknown option (see: beatbook %s --help)", cmd, cmd);
+    return col_bad_option(ctx, eb, cmd, c, argv);
 }
 
 /* A value of data as short text for tables: enum label, yes/no, number. */
@@ -100,9 +105,19 @@ static bb_err list_row(const cJSON *rec, void *arg)
                                  used ? " " : "", it->string, val);
         shown++;
     }
-    printf("%s  %-20s %-6s %.25s  %-8s %s\n", bb_json_str(rec, "id"), bb_json_str(rec, "kind"),
-           bb_json_str(rec, "status"), bb_json_str(rec, "occurred_at"),
-           bb_json_str(rec, "org_unit"), summary);
+    if (ctx->lang == BB_LANG_EN) {
+        printf("%s  %-20s %-6s %.25s  %-8s %s\n", bb_json_str(rec, "id"),
+               bb_json_str(rec, "kind"), bb_json_str(rec, "status"),
+               bb_json_str(rec, "occurred_at"), bb_json_str(rec, "org_unit"), summary);
+        return BB_OK;
+    }
+    /* zh-TW: the kind's label and the status in words, padded by display width. */
+    printf("%s  ", bb_json_str(rec, "id"));
+    bb_text_pad(stdout, k ? bb_label(&k->label, ctx->lang, k->name) : bb_json_str(rec, "kind"),
+                21);
+    bb_text_pad(stdout, col_status_label(ctx, bb_json_str(rec, "status")), 7);
+    printf("%.25s  %-8s %s\n", bb_json_str(rec, "occurred_at"), bb_json_str(rec, "org_unit"),
+           summary);
     return BB_OK;
 }
 
@@ -110,9 +125,9 @@ static bb_err parse_time_opt(struct col_ctx *ctx, const char *opt, const char *t
                              int64_t *out, bb_errbuf *eb)
 {
     int off;
-    bb_err err = bb_time_parse_loose(text, ctx->now, out, &off, eb);
+    bb_err err = bb_time_parse_loose_lang(text, ctx->now, ctx->lang, out, &off, eb);
     if (err != BB_OK) {
-        bb_errbuf_prefix(eb, "list: %s", opt);
+        bb_errbuf_prefix(eb, T(ctx, "list: %s", "list：%s"), opt);
         return BB_ERR_USAGE;
     }
     return BB_OK;
@@ -138,19 +153,25 @@ bb_err col_cmd_list(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     memset(&f, 0, sizeof f);
     memset(&ls, 0, sizeof ls);
     ls.ctx = ctx;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
             f.kind = optarg;
             if (!bb_catalog_kind(ctx->cat, optarg))
-                return bb_fail(eb, BB_ERR_USAGE, "list: --kind \"%s\" is not a record kind "
-                               "(see: beatbook kinds)", optarg);
+                return bb_fail(eb, BB_ERR_USAGE,
+                               T(ctx, "list: --kind \"%s\" is not a record kind "
+                                      "(see: beatbook kinds)",
+                                 "list：--kind「%s」不是紀錄類別（請見：beatbook kinds）"),
+                               optarg);
             break;
         case 's':
             f.status = optarg;
             if (strcmp(optarg, "draft") && strcmp(optarg, "final") && strcmp(optarg, "void"))
                 return bb_fail(eb, BB_ERR_USAGE,
-                               "list: --status \"%s\": use draft, final or void", optarg);
+                               T(ctx, "list: --status \"%s\": use draft, final or void",
+                                 "list：--status「%s」：請用 draft（草稿）、final（已完成）或 "
+                                 "void（已作廢）"),
+                               optarg);
             break;
         case 'f':
             if ((err = parse_time_opt(ctx, "--from", optarg, &f.from, eb)) != BB_OK)
@@ -161,8 +182,8 @@ bb_err col_cmd_list(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                 return err;
             break;
         case 'p':
-            if (bb_period_parse(optarg, &p, eb) != BB_OK) {
-                bb_errbuf_prefix(eb, "list: --period");
+            if (bb_period_parse_lang(optarg, ctx->lang, &p, eb) != BB_OK) {
+                bb_errbuf_prefix(eb, T(ctx, "list: --period", "list：--period"));
                 return BB_ERR_USAGE;
             }
             f.from = bb_period_from_unix(&p);
@@ -171,31 +192,44 @@ bb_err col_cmd_list(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         case 'u':
             ls.unit = optarg;
             if (!bb_catalog_ref(ctx->cat, "units", optarg))
-                return bb_fail(eb, BB_ERR_USAGE, "list: --org-unit \"%s\" is not a known unit "
-                               "(see: beatbook ref units)", optarg);
+                return bb_fail(eb, BB_ERR_USAGE,
+                               T(ctx, "list: --org-unit \"%s\" is not a known unit "
+                                      "(see: beatbook ref units)",
+                                 "list：--org-unit「%s」不是已知的單位（請見：beatbook ref units）"),
+                               optarg);
             break;
         case 'n':
             ls.limit = strtol(optarg, &end, 10);
             if (end == optarg || *end || ls.limit < 1)
-                return bb_fail(eb, BB_ERR_USAGE, "list: --limit \"%s\": give a positive number",
-                               optarg);
+                return bb_fail(eb, BB_ERR_USAGE,
+                               T(ctx, "list: --limit \"%s\": give a positive number",
+                                 "list：--limit「%s」：請給正整數"), optarg);
             break;
         case 'j': ls.json = 1; break;
         default:
-            return help_or_usage(eb, "list", c,
-                                 "usage: beatbook list [--kind K] [--status draft|final|void]\n"
-                                 "       [--period P | --from TIME --to TIME] [--org-unit CODE]\n"
-                                 "       [--limit N] [--json]\n"
-                                 "Records in this store, oldest first (by when they happened).\n"
-                                 "--org-unit P06 lists P06 and its stations.\n");
+            return help_or_usage(ctx, eb, "list", c, argv,
+                                 T(ctx,
+                                   "usage: beatbook list [--kind K] [--status draft|final|void]\n"
+                                   "       [--period P | --from TIME --to TIME] [--org-unit CODE]\n"
+                                   "       [--limit N] [--json]\n"
+                                   "Records in this store, oldest first (by when they happened).\n"
+                                   "--org-unit P06 lists P06 and its stations.\n",
+                                   "用法：beatbook list [--kind K] [--status draft|final|void]\n"
+                                   "       [--period P | --from TIME --to TIME] [--org-unit CODE]\n"
+                                   "       [--limit N] [--json]\n"
+                                   "列出此資料庫的紀錄，依發生時間由舊到新。\n"
+                                   "--org-unit P06 會列出 P06 及其所屬派出所。\n"
+                                   "--status：draft 草稿、final 已完成、void 已作廢。\n"));
         }
     }
     if (optind < argc)
-        return bb_fail(eb, BB_ERR_USAGE, "list: unexpected argument \"%s\"", argv[optind]);
+        return bb_fail(eb, BB_ERR_USAGE, T(ctx, "list: unexpected argument \"%s\"",
+                                           "list：多了一個參數「%s」"), argv[optind]);
     if (!ls.unit)
         f.limit = ls.limit;   /* no filter after SQL: let SQLite stop early */
     if (f.to && f.to <= f.from)
-        return bb_fail(eb, BB_ERR_USAGE, "list: --to must be later than --from");
+        return bb_fail(eb, BB_ERR_USAGE, T(ctx, "list: --to must be later than --from",
+                                           "list：--to 必須晚於 --from"));
     if ((err = col_store_open(ctx->home, 1, &st, eb)) != BB_OK)
         return err;
     if (ls.json && !(ls.arr = cJSON_CreateArray())) {
@@ -243,6 +277,10 @@ static void print_changes(struct col_ctx *ctx, const struct bb_kind *k, const cJ
         if ((x || y) && !(x && y && cJSON_Compare(x, y, 1))) {
             value_text(ctx, NULL, env[i], x ? x : cJSON_CreateNull(), a, sizeof a);
             value_text(ctx, NULL, env[i], y ? y : cJSON_CreateNull(), b, sizeof b);
+            if (strcmp(env[i], "status") == 0) {
+                snprintf(a, sizeof a, "%s", col_status_label(ctx, bb_json_str(prev, "status")));
+                snprintf(b, sizeof b, "%s", col_status_label(ctx, bb_json_str(cur, "status")));
+            }
             printf("      %s: %s -> %s\n", env[i], x ? a : "-", y ? b : "-");
         }
     }
@@ -263,6 +301,13 @@ static void print_changes(struct col_ctx *ctx, const struct bb_kind *k, const cJ
     }
 }
 
+/* "  LABEL" padded to the column where show's values start (as "  %-22s "). */
+static void show_label(const char *label)
+{
+    fputs("  ", stdout);
+    bb_text_pad(stdout, label, 23);
+}
+
 bb_err col_cmd_show(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
 {
     static const struct option opts[] = {
@@ -275,17 +320,21 @@ bb_err col_cmd_show(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     int c, json = 0;
     bb_err err;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'j')
             json = 1;
         else
-            return help_or_usage(eb, "show", c,
-                                 "usage: beatbook show ID [--json]\n"
-                                 "A record and every revision of it.  ID: the full id or its "
-                                 "first/last 6+ characters.\n");
+            return help_or_usage(ctx, eb, "show", c, argv,
+                                 T(ctx,
+                                   "usage: beatbook show ID [--json]\n"
+                                   "A record and every revision of it.  ID: the full id or its "
+                                   "first/last 6+ characters.\n",
+                                   "用法：beatbook show ID [--json]\n"
+                                   "一筆紀錄及其每一次修改。ID：完整編號，或它的前 6 碼或後 6 碼以上。\n"));
     }
     if (optind + 1 != argc)
-        return bb_fail(eb, BB_ERR_USAGE, "show: give exactly one record id");
+        return bb_fail(eb, BB_ERR_USAGE, T(ctx, "show: give exactly one record id",
+                                           "show：請給一個紀錄編號"));
     if ((err = col_store_open(ctx->home, 1, &st, eb)) != BB_OK)
         return err;
     if ((err = col_store_get(st, argv[optind], &rec, eb)) != BB_OK ||
@@ -307,25 +356,47 @@ bb_err col_cmd_show(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     k = bb_catalog_kind(ctx->cat, bb_json_str(rec, "kind"));
     printf("%s  %s (%s)\n", bb_json_str(rec, "id"), bb_json_str(rec, "kind"),
            k ? bb_label(&k->label, ctx->lang, "") : "?");
-    printf("  %-22s %s  rev %d\n", "status", bb_json_str(rec, "status"),
-           cJSON_GetObjectItemCaseSensitive(rec, "rev")->valueint);
-    printf("  %-22s %s\n", "occurred_at", bb_json_str(rec, "occurred_at"));
-    printf("  %-22s %s\n", "recorded_at", bb_json_str(rec, "recorded_at"));
-    printf("  %-22s %s / %s / %s\n", "org_unit/officer/dev", bb_json_str(rec, "org_unit"),
-           bb_json_str(rec, "officer"), bb_json_str(rec, "device"));
-    if ((loc = bb_json_obj(rec, "location")) != NULL)
-        printf("  %-22s %.6f,%.6f\n", "location",
-               cJSON_GetObjectItemCaseSensitive(loc, "lat")->valuedouble,
+    if (ctx->lang == BB_LANG_EN) {
+        printf("  %-22s %s  rev %d\n", "status", bb_json_str(rec, "status"),
+               cJSON_GetObjectItemCaseSensitive(rec, "rev")->valueint);
+        printf("  %-22s %s\n", "occurred_at", bb_json_str(rec, "occurred_at"));
+        printf("  %-22s %s\n", "recorded_at", bb_json_str(rec, "recorded_at"));
+        printf("  %-22s %s / %s / %s\n", "org_unit/officer/dev", bb_json_str(rec, "org_unit"),
+               bb_json_str(rec, "officer"), bb_json_str(rec, "device"));
+    } else {
+        show_label("狀態");
+        printf("%s，第 %d 版\n", col_status_label(ctx, bb_json_str(rec, "status")),
+               cJSON_GetObjectItemCaseSensitive(rec, "rev")->valueint);
+        show_label("發生時間");
+        printf("%s\n", bb_json_str(rec, "occurred_at"));
+        show_label("記錄時間");
+        printf("%s\n", bb_json_str(rec, "recorded_at"));
+        show_label("單位／員警／裝置");
+        printf("%s / %s / %s\n", bb_json_str(rec, "org_unit"), bb_json_str(rec, "officer"),
+               bb_json_str(rec, "device"));
+    }
+    if ((loc = bb_json_obj(rec, "location")) != NULL) {
+        show_label(T(ctx, "location", "位置"));
+        printf("%.6f,%.6f\n", cJSON_GetObjectItemCaseSensitive(loc, "lat")->valuedouble,
                cJSON_GetObjectItemCaseSensitive(loc, "lon")->valuedouble);
-    if (bb_json_str(rec, "void_reason"))
-        printf("  %-22s %s\n", "void_reason", bb_json_str(rec, "void_reason"));
+    }
+    if (bb_json_str(rec, "void_reason")) {
+        show_label(T(ctx, "void_reason", "作廢原因"));
+        printf("%s\n", bb_json_str(rec, "void_reason"));
+    }
     print_data(ctx, k, bb_json_obj(rec, "data"), "  ");
     printf("%s\n", T(ctx, "revisions:", "修改紀錄："));
     if (cJSON_GetArraySize(revs) == 0)
         printf("  %s\n", T(ctx, "(a draft: not finalized yet)", "（草稿：尚未完成）"));
     cJSON_ArrayForEach(r, revs) {
-        printf("  rev %-3d %-6s %s%s%s\n", cJSON_GetObjectItemCaseSensitive(r, "rev")->valueint,
-               bb_json_str(r, "status"), bb_json_str(r, "recorded_at"),
+        if (ctx->lang == BB_LANG_EN) {
+            printf("  rev %-3d %-6s ", cJSON_GetObjectItemCaseSensitive(r, "rev")->valueint,
+                   bb_json_str(r, "status"));
+        } else {
+            printf("  第 %d 版  ", cJSON_GetObjectItemCaseSensitive(r, "rev")->valueint);
+            bb_text_pad(stdout, col_status_label(ctx, bb_json_str(r, "status")), 7);
+        }
+        printf("%s%s%s\n", bb_json_str(r, "recorded_at"),
                bb_json_str(r, "void_reason") ? "  " : "",
                bb_json_str(r, "void_reason") ? bb_json_str(r, "void_reason") : "");
         if (prev)
@@ -407,13 +478,16 @@ static void print_kind(struct col_ctx *ctx, const struct bb_kind *k)
     printf("\n");
     for (i = 0; i < k->nfields; i++) {
         const struct bb_field *f = &k->fields[i];
-        printf("  %-22s %-8s %s%s\n", f->name, bb_ftype_name(f->type),
-               bb_label(&f->label, ctx->lang, f->name),
+        printf("  %-22s ", f->name);
+        bb_text_pad(stdout, bb_ftype_label(f->type, ctx->lang), 9);
+        printf("%s%s\n", bb_label(&f->label, ctx->lang, f->name),
                f->required ? T(ctx, "  [required]", "  [必填]") : "");
         if (f->required_if_field) {
-            printf("      %s %s in", T(ctx, "required when", "必填條件："), f->required_if_field);
+            printf("      %s %s %s", T(ctx, "required when", "必填條件："), f->required_if_field,
+                   T(ctx, "in", "為"));
             for (j = 0; j < f->required_if_count; j++)
-                printf(" %s", f->required_if_values[j]);
+                printf("%s%s", j && ctx->lang != BB_LANG_EN ? "、" : " ",
+                       f->required_if_values[j]);
             printf("\n");
         }
         if (f->has_min || f->has_max) {
@@ -453,24 +527,32 @@ bb_err col_cmd_kinds(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     cJSON *out = NULL;
     bb_err err = BB_OK;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'j')
             json = 1;
         else
-            return help_or_usage(eb, "kinds", c,
-                                 "usage: beatbook kinds [--json]\n"
-                                 "       beatbook kinds show KIND [--json]\n"
-                                 "The record kinds, and for one kind its fields, types, allowed "
-                                 "values and labels.\n");
+            return help_or_usage(ctx, eb, "kinds", c, argv,
+                                 T(ctx,
+                                   "usage: beatbook kinds [--json]\n"
+                                   "       beatbook kinds show KIND [--json]\n"
+                                   "The record kinds, and for one kind its fields, types, allowed "
+                                   "values and labels.\n",
+                                   "用法：beatbook kinds [--json]\n"
+                                   "      beatbook kinds show KIND [--json]\n"
+                                   "可記錄的紀錄類別；指定類別時列出它的欄位、類型、允許的值與標籤。\n"));
     }
     if (optind < argc) {
         const struct bb_kind *k;
         if (strcmp(argv[optind], "show") != 0 || optind + 2 != argc)
-            return bb_fail(eb, BB_ERR_USAGE, "kinds: use `beatbook kinds` or `beatbook kinds show KIND`");
+            return bb_fail(eb, BB_ERR_USAGE,
+                           T(ctx, "kinds: use `beatbook kinds` or `beatbook kinds show KIND`",
+                             "kinds：請用 beatbook kinds 或 beatbook kinds show KIND"));
         k = bb_catalog_kind(ctx->cat, argv[optind + 1]);
         if (!k)
-            return bb_fail(eb, BB_ERR_USAGE, "kinds show: \"%s\" is not a record kind "
-                           "(see: beatbook kinds)", argv[optind + 1]);
+            return bb_fail(eb, BB_ERR_USAGE,
+                           T(ctx, "kinds show: \"%s\" is not a record kind (see: beatbook kinds)",
+                             "kinds show：「%s」不是紀錄類別（請見：beatbook kinds）"),
+                           argv[optind + 1]);
         if (!json) {
             print_kind(ctx, k);
             return BB_OK;
@@ -507,20 +589,26 @@ bb_err col_cmd_ref(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     int c, json = 0;
     bb_err err = BB_OK;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'j')
             json = 1;
         else
-            return help_or_usage(eb, "ref", c,
-                                 "usage: beatbook ref units|intersections|segments|bikepaths [--json]\n"
-                                 "The reference lists that ref fields take codes from.\n");
+            return help_or_usage(ctx, eb, "ref", c, argv,
+                                 T(ctx,
+                                   "usage: beatbook ref units|intersections|segments|bikepaths [--json]\n"
+                                   "The reference lists that ref fields take codes from.\n",
+                                   "用法：beatbook ref units|intersections|segments|bikepaths [--json]\n"
+                                   "代碼欄位所用的參考清單：units 單位、intersections 列管易肇事路口、\n"
+                                   "segments 列管路段、bikepaths 自行車道。\n"));
     }
     if (optind + 1 != argc)
-        return bb_fail(eb, BB_ERR_USAGE, "ref: name one list: %s", BB_REF_LISTS);
+        return bb_fail(eb, BB_ERR_USAGE, T(ctx, "ref: name one list: %s",
+                                           "ref：請指定一個清單：%s"), BB_REF_LISTS);
     list = argv[optind];
     if (strcmp(list, "units") && strcmp(list, "intersections") && strcmp(list, "segments") &&
         strcmp(list, "bikepaths"))
-        return bb_fail(eb, BB_ERR_USAGE, "ref: \"%s\" is not a list; lists: %s", list,
+        return bb_fail(eb, BB_ERR_USAGE, T(ctx, "ref: \"%s\" is not a list; lists: %s",
+                                           "ref：沒有「%s」這個清單；清單有：%s"), list,
                        BB_REF_LISTS);
     n = bb_catalog_ref_count(ctx->cat, list);
     if (json && !(arr = cJSON_CreateArray()))
@@ -538,8 +626,9 @@ bb_err col_cmd_ref(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                                         it->parent);
             cJSON_AddItemToArray(arr, o);
         } else {
-            printf("%-10s %-9s %-6s %s\n", it->code, it->level ? it->level : "",
-                   it->parent ? it->parent : "", bb_label(&it->label, ctx->lang, ""));
+            printf("%-10s ", it->code);
+            bb_text_pad(stdout, col_level_label(ctx, it->level), 10);
+            printf("%-6s %s\n", it->parent ? it->parent : "", bb_label(&it->label, ctx->lang, ""));
         }
     }
     if (json) {
@@ -616,22 +705,30 @@ bb_err col_cmd_status(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     bb_err err;
     size_t i;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'j')
             json = 1;
         else
-            return help_or_usage(eb, "status", c,
-                                 "usage: beatbook status [--json]\n"
-                                 "Who this store records for, open drafts, records per kind, "
-                                 "and revisions waiting to be sent.\n"
-                                 "Sync: the enrollment with HQ, batches sealed, sent, "
-                                 "acknowledged and rejected (with\nHQ's reasons), records "
-                                 "HQ rejected, the last sync and its error.\n"
-                                 "Reference data: HQ's version in use (when issued, fetched "
-                                 "and last checked),\nor the built-in data.\n");
+            return help_or_usage(ctx, eb, "status", c, argv,
+                                 T(ctx,
+                                   "usage: beatbook status [--json]\n"
+                                   "Who this store records for, open drafts, records per kind, "
+                                   "and revisions waiting to be sent.\n"
+                                   "Sync: the enrollment with HQ, batches sealed, sent, "
+                                   "acknowledged and rejected (with\nHQ's reasons), records "
+                                   "HQ rejected, the last sync and its error.\n"
+                                   "Reference data: HQ's version in use (when issued, fetched "
+                                   "and last checked),\nor the built-in data.\n",
+                                   "用法：beatbook status [--json]\n"
+                                   "此資料庫為誰記錄、進行中的草稿、各類別筆數，以及待傳送的修訂。\n"
+                                   "同步：向總局的註冊，已封裝、已傳送、已確認與遭拒的批次（附總局\n"
+                                   "的理由）、總局拒收的紀錄、最近一次同步及其錯誤。\n"
+                                   "參考資料：使用中的總局版本（發布、下載與最近確認的時間），\n"
+                                   "或內建資料。\n"));
     }
     if (optind < argc)
-        return bb_fail(eb, BB_ERR_USAGE, "status: unexpected argument \"%s\"", argv[optind]);
+        return bb_fail(eb, BB_ERR_USAGE, T(ctx, "status: unexpected argument \"%s\"",
+                                           "status：多了一個參數「%s」"), argv[optind]);
     memset(&sc, 0, sizeof sc);
     memset(&f, 0, sizeof f);
     if (!(sc.per_kind = cJSON_CreateObject()))

@@ -12,6 +12,7 @@
 #include "bb_time.h"
 #include "col_store.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static const struct {
     {"edit", col_cmd_edit},     {"void", col_cmd_void},     {"list", col_cmd_list},
     {"show", col_cmd_show},     {"kinds", col_cmd_kinds},   {"ref", col_cmd_ref},
     {"status", col_cmd_status}, {"report", col_cmd_report},   {"seal", col_cmd_seal},
-    {"export", col_cmd_export}, {"purge", col_cmd_purge},
+    {"export", col_cmd_export}, {"purge", col_cmd_purge},     {"ui", col_cmd_ui},
 };
 
 /*
@@ -74,8 +75,52 @@ static void load_reference(struct col_ctx *ctx)
     bb_db_close(db);
 }
 
-static void usage(FILE *out)
+static void usage(const struct col_ctx *ctx, FILE *out)
 {
+    if (ctx->lang != BB_LANG_EN) {
+        fputs("用法：beatbook [--lang zh-TW|en] COMMAND [ARGS...]\n"
+              "\n"
+              "離線記錄外勤工作；每一筆在指令結束時就已寫入磁碟。\n"
+              "\n"
+              "指令：\n"
+              "  init --enroll FILE --officer ID     以總局的註冊檔建立本機資料庫（之後可同步）\n"
+              "  init --officer ID --org-unit CODE   建立只能記錄、不能同步的資料庫\n"
+              "  add KIND [FIELD=VALUE...]           記錄一筆（在終端機上會詢問缺少的欄位）；\n"
+              "                                      印出新紀錄的編號\n"
+              "  add KIND --json FILE|-              匯入一筆或一整個陣列，全部成功或全部不存\n"
+              "  patrol start [FIELD=VALUE...]       開始巡邏（結束前為草稿）\n"
+              "  patrol end [ID] [FIELD=VALUE...]    結束進行中的巡邏\n"
+              "  list [--kind K] [--status S] [--period P] [--from T] [--to T]\n"
+              "       [--org-unit CODE] [--limit N] [--json]\n"
+              "  show ID [--json]                    一筆紀錄及其每一次修改\n"
+              "  edit ID FIELD=VALUE...              更正紀錄（新增一版，保留歷史）\n"
+              "  void ID --reason TEXT               作廢紀錄（新增一版，保留歷史）\n"
+              "  kinds [show KIND] [--json]          可以記錄哪些類別，逐欄說明\n"
+              "  ref units|intersections|segments|bikepaths [--json]\n"
+              "  status [--json]                     草稿、紀錄、各類別筆數、待傳送批次\n"
+              "  report --period P [--json]          各類別筆數與本單位的 KPI 輸入\n"
+              "  seal                                將已完成的紀錄封裝成要送總局的批次\n"
+              "  export --to DIR                     將總局尚未確認的批次複製到隨身碟\n"
+              "  purge [--days N]                    刪除總局確認已超過 N 天的資料\n"
+              "                                      （傳送由 beatbook-syncd 負責）\n"
+              "  ui [--port N] [--no-browser]        在 http://127.0.0.1 開啟填報表單頁面（瀏覽器）\n"
+              "\n"
+              "除了類別的欄位，FIELD 還可以是 occurred_at（發生時間，預設為現在）、\n"
+              "location（緯度,經度）或 org_unit。時間：2018-03-15T14:20:00+08:00、\n"
+              "\"2018-03-15 14:20\"、\"107/03/15 14:20\"（民國）、14:20（今天）或 now。\n"
+              "期間：2018、107、107H1、2018Q3、2018-03、107-03、2018-01..2018-03。\n"
+              "\n"
+              "選項：\n"
+              "  --lang zh-TW|en   標籤與訊息的語言（預設依 LANG，否則為 zh-TW）\n"
+              "  -h, --help        本說明；COMMAND --help 為單一指令的說明\n"
+              "  -V, --version     顯示版本\n"
+              "\n"
+              "環境變數：BEATBOOK_HOME（資料庫資料夾，預設 ~/.local/share/beatbook）\n"
+              "結束代碼：0 成功，64 用法錯誤，65 資料錯誤，66 找不到，73 已存在，\n"
+              "          74 讀寫錯誤或資料庫損毀，75 資料庫忙碌中，77 權限不足\n",
+              out);
+        return;
+    }
     fputs("usage: beatbook [--lang zh-TW|en] COMMAND [ARGS...]\n"
           "\n"
           "Record field work offline; every entry is on disk when the command returns.\n"
@@ -102,6 +147,7 @@ static void usage(FILE *out)
           "  export --to DIR                     copy unacknowledged batches to a USB stick\n"
           "  purge [--days N]                    remove data HQ acknowledged N+ days ago\n"
           "                                      (sending is beatbook-syncd's job)\n"
+          "  ui [--port N] [--no-browser]        the forms page on http://127.0.0.1 (a browser)\n"
           "\n"
           "Besides a kind's fields, FIELD may be occurred_at (when it happened; default now),\n"
           "location (LAT,LON) or org_unit.  Times: 2018-03-15T14:20:00+08:00,\n"
@@ -138,41 +184,51 @@ int main(int argc, char **argv)
     ctx.lang = bb_lang_from_locale(getenv("LANG"));
     if (getenv("LANG") == NULL || !*getenv("LANG"))
         ctx.lang = BB_LANG_ZH;
+    /* getopt's own messages are English: every command names a bad option
+     * itself, in the officer's language (col_bad_option). */
+    opterr = 0;
     /* "+": stop at the command name; the command parses its own options. */
-    while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (bb_lang_parse(optarg, &ctx.lang) != BB_OK) {
-                fprintf(stderr, "beatbook: --lang: \"%s\" is not supported; use zh-TW or en\n",
+                fprintf(stderr, T(&ctx, "beatbook: --lang: \"%s\" is not supported; use zh-TW or en\n",
+                                  "beatbook：--lang：不支援「%s」；請用 zh-TW 或 en\n"),
                         optarg);
                 return bb_err_exit_code(BB_ERR_USAGE);
             }
             break;
         case 'h':
-            usage(stdout);
+            usage(&ctx, stdout);
             return 0;
         case 'V':
             printf("beatbook %s\n", BEATBOOK_VERSION);
             return 0;
         default:
-            usage(stderr);
+            col_bad_option(&ctx, &eb, NULL, c, argv);
+            fprintf(stderr, "beatbook: %s\n", eb.msg);
+            usage(&ctx, stderr);
             return bb_err_exit_code(BB_ERR_USAGE);
         }
     }
     if (optind >= argc) {
-        usage(stderr);
+        usage(&ctx, stderr);
         return bb_err_exit_code(BB_ERR_USAGE);
     }
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[optind], commands[i].name) == 0)
             break;
     if (i == sizeof commands / sizeof commands[0]) {
-        fprintf(stderr, "beatbook: unknown command \"%s\" (see: beatbook --help)\n", argv[optind]);
+        fprintf(stderr, T(&ctx, "beatbook: unknown command \"%s\" (see: beatbook --help)\n",
+                          "beatbook：沒有「%s」這個指令（請見：beatbook --help）\n"),
+                argv[optind]);
         return bb_err_exit_code(BB_ERR_USAGE);
     }
+    col_store_set_lang(ctx.lang);
     memset(&eb, 0, sizeof eb);
     if ((err = bb_catalog_load_embedded(&ctx.cat, &eb)) != BB_OK) {
-        fprintf(stderr, "beatbook: built-in record kinds: %s\n", eb.msg);
+        fprintf(stderr, T(&ctx, "beatbook: built-in record kinds: %s\n",
+                          "beatbook：內建的紀錄類別：%s\n"), eb.msg);
         return bb_err_exit_code(BB_ERR_INTERNAL);
     }
     if ((err = col_store_home(ctx.home, sizeof ctx.home, &eb)) == BB_OK) {
@@ -187,11 +243,12 @@ int main(int argc, char **argv)
     }
     bb_catalog_free(ctx.cat);
     if (err != BB_OK) {
-        fprintf(stderr, "beatbook: %s\n", eb.msg[0] ? eb.msg : bb_strerror(err));
+        fprintf(stderr, "beatbook: %s\n", eb.msg[0] ? eb.msg : bb_strerror_lang(err, ctx.lang));
         return bb_err_exit_code(err);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        perror("beatbook: write output");
+        fprintf(stderr, T(&ctx, "beatbook: write output: %s\n", "beatbook：寫出結果：%s\n"),
+                bb_errno_text(errno, ctx.lang));
         return bb_err_exit_code(BB_ERR_IO);
     }
     return 0;

@@ -9,6 +9,7 @@
  * codes within the org, bound as one parameter and read with json_each.
  */
 #include "hq_api.h"
+#include "hq_display.h"
 #include "hq_facts.h"
 #include "hq_merge.h"
 #include "hq_store.h"
@@ -234,6 +235,22 @@ static int add_col_text(cJSON *o, const char *k, sqlite3_stmt *st, int col)
 static int add_int(cJSON *o, const char *k, int64_t v)
 {
     return cJSON_AddNumberToObject(o, k, (double)v) != NULL;
+}
+
+/* Add item (NULL: out of memory) under k; false, with item freed, when not added. */
+static int add_item(cJSON *o, const char *k, cJSON *item)
+{
+    if (item && cJSON_AddItemToObject(o, k, item))
+        return 1;
+    cJSON_Delete(item);
+    return 0;
+}
+
+/* An object's "display" (hq_display.h): the texts of its codes, by the same keys. */
+static cJSON *add_display(cJSON *o)
+{
+    cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "display");
+    return d ? d : cJSON_AddObjectToObject(o, "display");
 }
 
 /* A unit's code under k and its name in lang under k_name. */
@@ -477,7 +494,8 @@ unsigned hq_api_catalog(const struct hq_api_ctx *c, struct hq_api_result *res)
     const char *root = caller_root(c);
     size_t i, n = bb_catalog_ref_count(cat, "units"), np = 0;
     struct hq_plan_info *plans = NULL;
-    cJSON *o = cJSON_CreateObject(), *items, *kinds, *pl;
+    static const char *const statuses[] = {"final", "void", NULL};
+    cJSON *o = cJSON_CreateObject(), *items, *kinds, *pl, *sts;
     bb_errbuf eb;
     bb_err err;
 
@@ -487,8 +505,17 @@ unsigned hq_api_catalog(const struct hq_api_ctx *c, struct hq_api_result *res)
         return store_fail(c, res, err, &eb);
     }
     if (!o || !(items = cJSON_AddArrayToObject(o, "units")) || !add_text(o, "scope", root) ||
-        !(kinds = cJSON_AddArrayToObject(o, "kinds")) || !(pl = cJSON_AddArrayToObject(o, "plans")))
+        !(kinds = cJSON_AddArrayToObject(o, "kinds")) ||
+        !(pl = cJSON_AddArrayToObject(o, "plans")) ||
+        !(sts = cJSON_AddArrayToObject(o, "statuses")))
         goto oom;
+    /* The statuses HQ holds (a draft is never merged), for the list filter. */
+    for (i = 0; statuses[i]; i++) {
+        cJSON *it = cJSON_CreateObject();
+        if (!it || !cJSON_AddItemToArray(sts, it) || !add_text(it, "code", statuses[i]) ||
+            !add_item(it, "label", hq_display_status(statuses[i])))
+            goto oom;
+    }
     for (i = 0; i < np; i++) {
         cJSON *it = cJSON_CreateObject();
         if (!it || !cJSON_AddItemToArray(pl, it) || !add_text(it, "id", plans[i].id) ||
@@ -558,8 +585,8 @@ static cJSON *record_item(const struct hq_api_ctx *c, sqlite3_stmt *st, const cJ
         !add_unit(c, o, "org_unit", (const char *)sqlite3_column_text(st, 5)) ||
         !add_col_text(o, "officer", st, 6) || !add_col_text(o, "occurred_at", st, 7) ||
         !add_col_text(o, "device", st, 9) || !add_col_text(o, "recorded_at", st, 10) ||
-        !cJSON_AddItemToObject(o, "data", data ? cJSON_Duplicate(data, 1)
-                                               : cJSON_CreateObject())) {
+        !add_item(o, "data", data ? cJSON_Duplicate(data, 1) : cJSON_CreateObject()) ||
+        !add_item(o, "display", hq_display_record(c->home->cat, body))) {
         cJSON_Delete(o);
         return NULL;
     }
@@ -884,7 +911,7 @@ unsigned hq_api_drill(const struct hq_api_ctx *c, const struct hq_api_query *q,
     bb_errbuf eb;
     unsigned st;
     bb_err err;
-    cJSON *o = NULL, *io;
+    cJSON *o = NULL, *io, *dp;
 
     memset(&lr, 0, sizeof lr);
     memset(&eb, 0, sizeof eb);
@@ -987,7 +1014,11 @@ unsigned hq_api_drill(const struct hq_api_ctx *c, const struct hq_api_query *q,
         !(io = cJSON_AddObjectToObject(o, "input")) || !add_text(io, "id", in->id) ||
         !add_text(io, "title", bb_label(&in->title, c->lang, in->id)) ||
         !add_text(io, "counts", desc) || !add_text(io, "kind", in->kind->name) ||
-        !add_text(io, "time", in->time_name)) {
+        !add_text(io, "time", in->time_name) || !(dp = add_display(o)) ||
+        !add_item(dp, "group", q->group ? hq_display_ref(cat, in->group_by->ref, q->group)
+                                        : cJSON_CreateNull()) ||
+        !add_item(dp, "org", hq_display_ref(cat, "units", org)) ||
+        !add_item(dp, "period", hq_display_pair(pl[0] ? pl : per.label, per.label))) {
         cJSON_Delete(o);
         o = NULL;
     }
@@ -1108,14 +1139,21 @@ unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api
     else if (err != BB_ERR_NOTFOUND)
         goto store;
     {
-        cJSON *d = cJSON_AddObjectToObject(o, "device");
+        cJSON *d = cJSON_AddObjectToObject(o, "device"), *dp;
         if (!d || !add_text(d, "id", device) ||
             (have_dev && (!add_unit(c, d, "org_unit", dev.org_unit) ||
                           !add_text(d, "label", dev.label) ||
                           !add_text(d, "status", hq_device_status_name(dev.status)) ||
                           !add_text(d, "device_key", dev.device_key[0] ? dev.device_key : NULL) ||
                           !add_text(d, "registered_at",
-                                    dev.registered_at[0] ? dev.registered_at : NULL))))
+                                    dev.registered_at[0] ? dev.registered_at : NULL) ||
+                          !(dp = add_display(d)) ||
+                          !add_item(dp, "org_unit",
+                                    hq_display_ref(c->home->cat, "units", dev.org_unit)) ||
+                          !add_item(dp, "status",
+                                    hq_display_device_status(hq_device_status_name(dev.status))) ||
+                          !add_item(dp, "registered_at", hq_display_time(
+                                    dev.registered_at[0] ? dev.registered_at : NULL)))))
             goto oom;
     }
 
@@ -1128,7 +1166,7 @@ unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api
     if (!(revs = cJSON_AddArrayToObject(o, "revisions")))
         goto oom;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *r = cJSON_CreateObject(), *b, *chk;
+        cJSON *r = cJSON_CreateObject(), *b, *chk, *bd;
         cJSON *rb = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
         cJSON *receipt = sqlite3_column_text(st, 7)
                          ? cJSON_Parse((const char *)sqlite3_column_text(st, 7)) : NULL;
@@ -1140,7 +1178,8 @@ unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api
             goto oom;
         }
         if (!add_int(r, "rev", sqlite3_column_int64(st, 0)) ||
-            !cJSON_AddItemToObject(r, "body", rb ? rb : cJSON_CreateNull())) {
+            !cJSON_AddItemToObject(r, "body", rb ? rb : cJSON_CreateNull()) ||
+            !add_item(r, "display", hq_display_record(c->home->cat, rb))) {
             cJSON_Delete(receipt);
             goto oom;
         }
@@ -1152,7 +1191,10 @@ unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api
             !add_int(b, "count", sqlite3_column_int64(st, 9)) ||
             !cJSON_AddBoolToObject(b, "current", bid == cur_batch) ||
             !cJSON_AddItemToObject(b, "receipt", receipt ? receipt : cJSON_CreateNull()) ||
-            !cJSON_AddItemToObject(b, "signature", chk)) {
+            !cJSON_AddItemToObject(b, "signature", chk) || !(bd = add_display(b)) ||
+            !add_item(bd, "received_at", hq_display_time(bb_json_str(b, "received_at"))) ||
+            !add_item(bd, "created_at", hq_display_time(bb_json_str(b, "created_at"))) ||
+            !add_item(bd, "source", hq_display_source(bb_json_str(b, "source")))) {
             goto oom;
         }
     }
@@ -1222,6 +1264,24 @@ static bb_err missing_seqs(sqlite3_stmt *st, const char *device, cJSON *out, int
     }
     reset(st);
     return rc == SQLITE_DONE ? BB_OK : bb_db_err(sqlite3_db_handle(st), rc, "read batches", eb);
+}
+
+/* A device's "display": its unit, status and times as the Devices page shows them. */
+static int device_display(const bb_catalog *cat, cJSON *d)
+{
+    static const char *const times[] = {"last_contact", "last_batch_at", "enrolled_at",
+                                        "registered_at", "revoked_at", NULL};
+    cJSON *dp = add_display(d);
+    size_t i;
+
+    if (!dp ||
+        !add_item(dp, "org_unit", hq_display_ref(cat, "units", bb_json_str(d, "org_unit"))) ||
+        !add_item(dp, "status", hq_display_device_status(bb_json_str(d, "status"))))
+        return 0;
+    for (i = 0; times[i]; i++)
+        if (!add_item(dp, times[i], hq_display_time(bb_json_str(d, times[i]))))
+            return 0;
+    return 1;
 }
 
 bb_err hq_api_devices(sqlite3 *db, const bb_catalog *cat, const char *org, enum bb_lang lang,
@@ -1298,7 +1358,7 @@ bb_err hq_api_devices(sqlite3 *db, const bb_catalog *cat, const char *org, enum 
             !add_int(d, "quarantined_batches", sqlite3_column_int64(st, 16)) ||
             !add_int(d, "records_held", sqlite3_column_int64(st, 17)) ||
             !cJSON_AddNullToObject(d, "pending") ||
-            !(miss = cJSON_AddArrayToObject(d, "missing"))) {
+            !(miss = cJSON_AddArrayToObject(d, "missing")) || !device_display(cat, d)) {
             err = bb_fail(eb, BB_ERR_NOMEM, "devices: out of memory");
             goto fail;
         }
@@ -1353,13 +1413,31 @@ unsigned hq_api_devices_get(const struct hq_api_ctx *c, const struct hq_api_quer
 
 static int add_action(cJSON *o, sqlite3_stmt *st, int col)
 {
-    cJSON *a;
+    cJSON *a, *dp;
 
     if (sqlite3_column_type(st, col) == SQLITE_NULL)
         return cJSON_AddNullToObject(o, "action") != NULL;
     return (a = cJSON_AddObjectToObject(o, "action")) && add_col_text(a, "action", st, col) &&
            add_col_text(a, "user", st, col + 1) && add_col_text(a, "at", st, col + 2) &&
-           add_col_text(a, "note", st, col + 3);
+           add_col_text(a, "note", st, col + 3) && (dp = add_display(a)) &&
+           add_item(dp, "action", hq_display_action(bb_json_str(a, "action"))) &&
+           add_item(dp, "at", hq_display_time(bb_json_str(a, "at")));
+}
+
+/* The display of a quarantined item: its record's (when it has one), the device's
+ * unit and when it came. */
+static int quarantine_display(const bb_catalog *cat, cJSON *it, const cJSON *body)
+{
+    cJSON *dp;
+
+    if (body && !add_item(it, "display", hq_display_record(cat, body)))
+        return 0;
+    return (dp = add_display(it)) &&
+           add_item(dp, "device_unit",
+                    hq_display_ref(cat, "units", bb_json_str(it, "device_unit"))) &&
+           add_item(dp, "received_at", hq_display_time(bb_json_str(it, "received_at"))) &&
+           (!cJSON_GetObjectItem(it, "source") ||
+            add_item(dp, "source", hq_display_source(bb_json_str(it, "source"))));
 }
 
 unsigned hq_api_quarantine(const struct hq_api_ctx *c, const struct hq_api_query *q,
@@ -1438,7 +1516,7 @@ unsigned hq_api_quarantine(const struct hq_api_ctx *c, const struct hq_api_query
             !add_text(it, "org_unit", body ? bb_json_str(body, "org_unit") : NULL) ||
             !add_text(it, "occurred_at", body ? bb_json_str(body, "occurred_at") : NULL) ||
             !cJSON_AddItemToObject(it, "body", body ? body : cJSON_CreateNull()) ||
-            !add_action(it, st, 10))
+            !add_action(it, st, 10) || !quarantine_display(c->home->cat, it, body))
             goto oom;
         n++;
     }
@@ -1466,7 +1544,8 @@ unsigned hq_api_quarantine(const struct hq_api_ctx *c, const struct hq_api_query
             !add_col_text(it, "sha256", st, 4) || !add_col_text(it, "received_at", st, 5) ||
             !add_col_text(it, "source", st, 6) || !add_col_text(it, "reason", st, 7) ||
             !add_int(it, "bytes", sqlite3_column_int64(st, 8)) ||
-            !add_unit(c, it, "device_unit", unit) || !add_action(it, st, 10))
+            !add_unit(c, it, "device_unit", unit) || !add_action(it, st, 10) ||
+            !quarantine_display(c->home->cat, it, NULL))
             goto oom;
     }
     sqlite3_finalize(st);
@@ -1867,17 +1946,42 @@ static const cJSON *dig(const cJSON *o, const char *path)
     return o ? cJSON_GetObjectItemCaseSensitive(o, path) : NULL;
 }
 
-static void table(struct buf *b, const cJSON *items, const char *const *cols)
+/*
+ * A column: its header and the path of its value in an item (NULL: the
+ * header is the path); a path ending in "@" names a display pair
+ * (hq_display.h), written in the export's language.
+ */
+struct col {
+    const char *head, *path;
+};
+
+static void col_cell(struct buf *b, const cJSON *it, const struct col *c, enum bb_lang lang,
+                     int first)
+{
+    const char *path = c->path ? c->path : c->head;
+    size_t n = strlen(path);
+    char p[80];
+
+    if (n == 0 || path[n - 1] != '@' || n >= sizeof p) {
+        value_cell(b, dig(it, path), first);
+        return;
+    }
+    snprintf(p, sizeof p, "%.*s", (int)(n - 1), path);
+    cell(b, hq_display_pick(dig(it, p), lang), first);
+}
+
+/* cols end with {NULL}. */
+static void table(struct buf *b, const cJSON *items, const struct col *cols, enum bb_lang lang)
 {
     const cJSON *it;
     size_t i;
 
-    for (i = 0; cols[i]; i++)
-        cell(b, cols[i], i == 0);
+    for (i = 0; cols[i].head; i++)
+        cell(b, cols[i].head, i == 0);
     put(b, "\r\n", 2);
     cJSON_ArrayForEach(it, items) {
-        for (i = 0; cols[i]; i++)
-            value_cell(b, dig(it, cols[i]), i == 0);
+        for (i = 0; cols[i].head; i++)
+            col_cell(b, it, &cols[i], lang, i == 0);
         put(b, "\r\n", 2);
     }
 }
@@ -1943,20 +2047,51 @@ static int cmp_str(const void *a, const void *b)
 
 #define CSV_DATA_COLS 60
 
-/* Records: the envelope, then one column per data field found in the items
- * ("data.notes"), so that a spreadsheet shows each field on its own. */
-static void records_table(struct buf *b, const cJSON *items)
+/* The display text of data field `name` of a record item, in lang ("" if none). */
+static const char *field_text(const cJSON *item, const char *name, enum bb_lang lang)
 {
-    static const char *const head[] = {"id", "kind", "kind_label", "rev", "status", "org_unit",
-                                       "org_unit_name", "officer", "occurred_at", "recorded_at",
-                                       "device", "measure"};
+    const cJSON *f;
+
+    cJSON_ArrayForEach(f, dig(item, "display.fields")) {
+        const char *n = bb_json_str(f, "name");
+        if (n && strcmp(n, name) == 0)
+            return hq_display_pick(cJSON_GetObjectItem(f, "text"), lang);
+    }
+    return "";
+}
+
+/* Whether a field of this type shows a label that differs from its stored value. */
+static int labelled_type(const char *type)
+{
+    return type && (strcmp(type, "enum") == 0 || strcmp(type, "ref") == 0 ||
+                    strcmp(type, "boolean") == 0 || strcmp(type, "datetime") == 0 ||
+                    strcmp(type, "geo") == 0);
+}
+
+/*
+ * Records: the envelope, then one column per data field found in the items
+ * ("data.notes"), so that a spreadsheet shows each field on its own.  Every
+ * code keeps its column and is followed by its label in the export's
+ * language: "status" then "status_label" (已完成), "occurred_at" then
+ * "occurred_at_label" (107/03/15 16:30), "data.segment" then
+ * "data.segment_label" (文華路（逢甲商圈） (SEG-0602)) — for enum, ref, boolean,
+ * datetime and geo fields; text and numbers are their own label.
+ */
+static void records_table(struct buf *b, const cJSON *items, enum bb_lang lang)
+{
+    static const struct col head[] = {
+        {"id", NULL}, {"kind", NULL}, {"kind_label", NULL}, {"rev", NULL}, {"status", NULL},
+        {"status_label", "display.status@"}, {"org_unit", NULL}, {"org_unit_name", NULL},
+        {"officer", NULL}, {"occurred_at", NULL}, {"occurred_at_label", "display.occurred_at@"},
+        {"recorded_at", NULL}, {"recorded_at_label", "display.recorded_at@"}, {"device", NULL},
+        {"measure", NULL}};
     const size_t nhead = sizeof head / sizeof head[0];
-    const char *cols[sizeof head / sizeof head[0] + CSV_DATA_COLS + 1];
-    char names[CSV_DATA_COLS][48];
     const char *keys[CSV_DATA_COLS];
+    int labelled[CSV_DATA_COLS];
+    char name[64];
     size_t nkeys = 0, i, j;
     const cJSON *it, *f;
-    int measure = 0;
+    int measure = 0, first;
 
     cJSON_ArrayForEach(it, items) {
         measure |= cJSON_GetObjectItem(it, "measure") != NULL;
@@ -1969,40 +2104,76 @@ static void records_table(struct buf *b, const cJSON *items)
         }
     }
     qsort(keys, nkeys, sizeof keys[0], cmp_str);
-    for (i = j = 0; i < nhead; i++)
-        if (measure || strcmp(head[i], "measure") != 0)
-            cols[j++] = head[i];
-    for (i = 0; i < nkeys; i++) {
-        snprintf(names[i], sizeof names[i], "data.%s", keys[i]);
-        cols[j++] = names[i];
+    memset(labelled, 0, sizeof labelled);
+    cJSON_ArrayForEach(it, items)
+        cJSON_ArrayForEach(f, dig(it, "display.fields"))
+            for (j = 0; j < nkeys; j++)
+                if (bb_json_str(f, "name") && strcmp(bb_json_str(f, "name"), keys[j]) == 0 &&
+                    labelled_type(bb_json_str(f, "type")))
+                    labelled[j] = 1;
+
+    for (i = 0; i < nhead; i++)
+        if (measure || strcmp(head[i].head, "measure") != 0)
+            cell(b, head[i].head, i == 0);
+    for (j = 0; j < nkeys; j++) {
+        snprintf(name, sizeof name, "data.%s", keys[j]);
+        cell(b, name, 0);
+        if (labelled[j]) {
+            snprintf(name, sizeof name, "data.%s_label", keys[j]);
+            cell(b, name, 0);
+        }
     }
-    cols[j] = NULL;
-    table(b, items, cols);
+    put(b, "\r\n", 2);
+    cJSON_ArrayForEach(it, items) {
+        first = 1;
+        for (i = 0; i < nhead; i++) {
+            if (!measure && strcmp(head[i].head, "measure") == 0)
+                continue;
+            col_cell(b, it, &head[i], lang, first);
+            first = 0;
+        }
+        for (j = 0; j < nkeys; j++) {
+            value_cell(b, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(it, "data"),
+                                                           keys[j]), 0);
+            if (labelled[j])
+                cell(b, field_text(it, keys[j], lang), 0);
+        }
+        put(b, "\r\n", 2);
+    }
 }
 
-char *hq_api_csv(const cJSON *answer, const char *what, size_t *len)
+char *hq_api_csv(const cJSON *answer, const char *what, enum bb_lang lang, size_t *len)
 {
-    static const char *const dev_cols[] = {"id", "org_unit", "org_unit_name", "label", "status",
-                                           "last_contact", "contact_today", "late", "batches",
-                                           "last_seq", "last_batch_at", "missing_count",
-                                           "missing", "records_sent", "records_held",
-                                           "rejected_records", "rejected_open",
-                                           "quarantined_batches", "pending", NULL};
-    static const char *const quar_cols[] = {"id", "record_id", "rev", "kind", "org_unit",
-                                            "occurred_at", "reason", "device", "device_unit",
-                                            "batch_seq", "received_at", "action.action",
-                                            "action.user", "action.at", "body", NULL};
+    static const struct col dev_cols[] = {
+        {"id", NULL}, {"org_unit", NULL}, {"org_unit_name", NULL}, {"label", NULL},
+        {"status", NULL}, {"status_label", "display.status@"}, {"last_contact", NULL},
+        {"last_contact_label", "display.last_contact@"}, {"contact_today", NULL},
+        {"late", NULL}, {"batches", NULL}, {"last_seq", NULL}, {"last_batch_at", NULL},
+        {"last_batch_at_label", "display.last_batch_at@"}, {"missing_count", NULL},
+        {"missing", NULL}, {"records_sent", NULL}, {"records_held", NULL},
+        {"rejected_records", NULL}, {"rejected_open", NULL}, {"quarantined_batches", NULL},
+        {"pending", NULL}, {NULL, NULL}};
+    static const struct col quar_cols[] = {
+        {"id", NULL}, {"record_id", NULL}, {"rev", NULL}, {"kind", NULL},
+        {"kind_label", "display.kind@"}, {"org_unit", NULL},
+        {"org_unit_label", "display.org_unit@"}, {"occurred_at", NULL},
+        {"occurred_at_label", "display.occurred_at@"}, {"reason", NULL}, {"device", NULL},
+        {"device_unit", NULL}, {"device_unit_label", "display.device_unit@"},
+        {"batch_seq", NULL}, {"received_at", NULL},
+        {"received_at_label", "display.received_at@"}, {"action.action", NULL},
+        {"action.action_label", "action.display.action@"}, {"action.user", NULL},
+        {"action.at", NULL}, {"body", NULL}, {NULL, NULL}};
     struct buf b = {0};
 
     put(&b, "\xEF\xBB\xBF", 3);       /* BOM: Excel reads the file as UTF-8 */
     if (strcmp(what, "kpi") == 0)
         scorecard(&b, answer);
     else if (strcmp(what, "devices") == 0)
-        table(&b, cJSON_GetObjectItem(answer, "items"), dev_cols);
+        table(&b, cJSON_GetObjectItem(answer, "items"), dev_cols, lang);
     else if (strcmp(what, "quarantine") == 0)
-        table(&b, cJSON_GetObjectItem(answer, "items"), quar_cols);
+        table(&b, cJSON_GetObjectItem(answer, "items"), quar_cols, lang);
     else
-        records_table(&b, cJSON_GetObjectItem(answer, "items"));
+        records_table(&b, cJSON_GetObjectItem(answer, "items"), lang);
     if (b.oom) {
         free(b.p);
         return NULL;

@@ -26,6 +26,17 @@
  * failure) and fills res: json on success (caller frees with
  * hq_api_result_clear), else code and message (plain words, never SQL,
  * paths or secrets).
+ *
+ * Codes and labels.  Answers carry the stored codes (kind, status, org_unit,
+ * data as the laptop sent it, RFC 3339 times) for scripts, and beside them
+ * what a person reads: an object that holds codes has a "display" object
+ * with the same keys, each a pair {"zh-TW": ..., "en": ...} from
+ * hq_display.h — kind and value labels, 是/否, "name (code)" of listed
+ * codes, Taipei times (107/03/15 16:30 / 2018-03-15 16:30), status words.
+ * A record's display also has "fields": [{"name", "type", "label", "text"}]
+ * in the kind's order.  The pages show only the display texts, in their own
+ * language; the older one-language names (kind_label, org_unit_name, in
+ * `lang`) stay for scripts and the CSV.
  */
 #ifndef HQ_API_H
 #define HQ_API_H
@@ -136,10 +147,14 @@ unsigned hq_api_quarantine_act(const struct hq_api_ctx *c, const char *item, int
  * weighted score): UTF-8 with a BOM and CRLF line ends, every cell quoted,
  * and a cell that a spreadsheet would take for a formula (starting with
  * = + - @, a tab or a CR, unless it is a plain number) prefixed with an
- * apostrophe.  Returns malloc'd text and its length, or NULL when out of
- * memory.
+ * apostrophe.  The CSV is for people in a spreadsheet, so every coded
+ * column keeps its code and is followed by a column "NAME_label" with its
+ * display text in lang: status_label (已完成), occurred_at_label
+ * (107/03/15 16:30), data.segment_label (name (code)), for enum, ref,
+ * boolean, datetime and geo fields; the JSON export is the answer as it is.
+ * Returns malloc'd text and its length, or NULL when out of memory.
  */
-char *hq_api_csv(const cJSON *answer, const char *what, size_t *len);
+char *hq_api_csv(const cJSON *answer, const char *what, enum bb_lang lang, size_t *len);
 
 /* Audit an export (who, what, how many rows). */
 void hq_api_audit_export(const struct hq_api_ctx *c, const char *what, const char *format,

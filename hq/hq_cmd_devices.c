@@ -10,6 +10,7 @@
 #include "hq_api.h"
 #include "hq_cli.h"
 #include "hq_home.h"
+#include "hq_reference.h"
 #include "hq_store.h"
 #include "bb_db.h"
 #include "bb_json.h"
@@ -131,6 +132,7 @@ bb_err hq_cmd_devices(int argc, char **argv, bb_errbuf *eb)
     struct hq_home h;
     char dir[HQ_PATH_MAX];
     sqlite3 *db = NULL;
+    bb_catalog *cat = NULL;
     cJSON *out = NULL;
     int json = 0, c;
     bb_err err;
@@ -150,17 +152,21 @@ bb_err hq_cmd_devices(int argc, char **argv, bb_errbuf *eb)
     if (lang_s && bb_lang_parse(lang_s, &lang) != BB_OK)
         return hq_usage(eb, "--lang \"%.20s\": expected zh-TW or en", lang_s);
     if ((err = hq_home_dir(data, dir, eb)) != BB_OK ||
-        (err = hq_home_open(&h, dir, HQ_HOME_CONF | HQ_HOME_CATALOG, eb)) != BB_OK)
+        (err = hq_home_open(&h, dir, HQ_HOME_CONF, eb)) != BB_OK)
         return err;
     if (!lang_s)
         lang = h.lang;
-    if (org && !bb_catalog_ref(h.cat, "units", org)) {
+    /* Unit names as the Devices page shows them: from the reference data HQ
+     * publishes (a `reference set units` included), not only the built-in. */
+    if ((err = hq_store_open(h.db_path, 0, &db, eb)) != BB_OK ||
+        (err = bb_db_exec(db, "BEGIN", eb)) != BB_OK ||
+        (err = hq_reference_catalog(db, &cat, eb)) != BB_OK)
+        goto out;
+    if (org && !bb_catalog_ref(cat, "units", org)) {
         err = hq_usage(eb, "--org \"%.40s\": no such org unit (see: beatbook ref units)", org);
         goto out;
     }
-    if ((err = hq_store_open(h.db_path, 0, &db, eb)) != BB_OK ||
-        (err = bb_db_exec(db, "BEGIN", eb)) != BB_OK ||
-        (err = hq_api_devices(db, h.cat, org, lang, &out, eb)) != BB_OK)
+    if ((err = hq_api_devices(db, cat, org, lang, &out, eb)) != BB_OK)
         goto out;
     if (json)
         err = hq_print_json(out);
@@ -170,6 +176,7 @@ out:
     if (db)
         bb_db_rollback(db);
     cJSON_Delete(out);
+    bb_catalog_free(cat);
     bb_db_close(db);
     hq_home_close(&h);
     return err;

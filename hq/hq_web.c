@@ -477,7 +477,7 @@ static void export_answer(struct rq *q, const struct hq_api_ctx *ac, const char 
                                      : cJSON_GetObjectItem(res->json, "items");
     rows = (size_t)cJSON_GetArraySize(items);
     if (strcmp(q->format, "csv") == 0) {
-        if (!(csv = hq_api_csv(res->json, what, &rs->len))) {
+        if (!(csv = hq_api_csv(res->json, what, q->lang, &rs->len))) {
             werr(rs, 500, "internal", "out of memory");
             return;
         }

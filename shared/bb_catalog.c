@@ -6,6 +6,7 @@
 #include "bb_catalog.h"
 #include "bb_embed.h"
 #include "bb_json.h"
+#include "bb_rules.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -116,8 +117,11 @@ static void free_kind(struct kind_entry *k)
     for (i = 0; i < k->kind.nfields; i++) {
         free((void *)k->fields[i].values);
         free((void *)k->fields[i].required_if_values);
+        free((void *)k->fields[i].relevant_if_values);
     }
     free(k->fields);
+    bb_rules_free((struct bb_rule *)k->kind.rules, k->kind.nrules);
+    free((void *)k->kind.pages);
 out:
     cJSON_Delete(k->root);
 }
@@ -131,11 +135,97 @@ static bool is_list_name(const char *s)
     return false;
 }
 
+/* {"field": NAME, "in": [...]} of required_if / relevant_if. */
+static bb_err parse_if(const cJSON *it, const char *key, const struct bb_field *f,
+                       const char **field, const char ***values, size_t *count,
+                       const char *origin, bb_errbuf *eb)
+{
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(it, "in"), *v;
+    size_t n = (size_t)cJSON_GetArraySize(in), i = 0;
+    const char **vals;
+
+    *field = bb_json_str(it, "field");
+    if (!*field || !cJSON_IsArray(in) || n == 0)
+        return bb_fail(eb, BB_ERR_INVALID,
+                       "%s: field \"%s\": \"%s\" needs {\"field\": NAME, \"in\": [...]}",
+                       origin, f->name, key);
+    vals = calloc(n, sizeof *vals);
+    if (!vals)
+        return BB_ERR_NOMEM;
+    *values = vals;
+    *count = n;
+    cJSON_ArrayForEach(v, in) {
+        if (cJSON_IsString(v))
+            vals[i] = v->valuestring;
+        else if (cJSON_IsBool(v))
+            vals[i] = cJSON_IsTrue(v) ? "true" : "false";
+        else
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: field \"%s\": \"%s\" values must be strings or booleans",
+                           origin, f->name, key);
+        i++;
+    }
+    return BB_OK;
+}
+
+/* "ask", "default", "page": how the form asks the field (bb_form.h). */
+static bb_err parse_asking(const cJSON *jf, struct bb_field *f, const char *origin,
+                           bb_errbuf *eb)
+{
+    const cJSON *it;
+    const char *s;
+
+    if ((it = cJSON_GetObjectItemCaseSensitive(jf, "ask")) != NULL) {
+        s = cJSON_IsString(it) ? it->valuestring : "";
+        if (strcmp(s, "never") == 0)
+            f->ask_never = true;
+        else if (strcmp(s, "always") != 0)
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: field \"%s\": \"ask\" must be \"always\" or \"never\"",
+                           origin, f->name);
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(jf, "default")) != NULL) {
+        s = cJSON_IsString(it) ? it->valuestring : NULL;
+        if (!s || !*s)
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: field \"%s\": \"default\" must be \"now\", \"unit\", "
+                           "\"last\" or {\"value\": TEXT}", origin, f->name);
+        if (strcmp(s, "now") == 0 && f->type == BB_F_DATETIME)
+            f->default_kind = BB_DEFAULT_NOW;
+        else if (strcmp(s, "unit") == 0 && f->type == BB_F_REF && strcmp(f->ref, "units") == 0)
+            f->default_kind = BB_DEFAULT_UNIT;
+        else if (strcmp(s, "last") == 0)
+            f->default_kind = BB_DEFAULT_LAST;
+        else
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: field \"%s\": \"default\": \"%s\" does not fit a %s field "
+                           "(now: datetime; unit: a ref to units; last: any)", origin, f->name,
+                           s, bb_ftype_name(f->type));
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(jf, "default_value")) != NULL) {
+        if (!cJSON_IsString(it) || f->default_kind != BB_DEFAULT_NONE)
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: field \"%s\": \"default_value\" is text, and only without "
+                           "\"default\"", origin, f->name);
+        f->default_kind = BB_DEFAULT_VALUE;
+        f->default_value = it->valuestring;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(jf, "page")) != NULL) {
+        if (!cJSON_IsString(it) || !valid_name(it->valuestring))
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: field \"%s\": \"page\" must name a page of the kind",
+                           origin, f->name);
+        f->page = it->valuestring;
+    }
+    return BB_OK;
+}
+
 static bb_err parse_field(const cJSON *jf, struct bb_field *f, const char *origin, size_t idx,
                           bb_errbuf *eb)
 {
     const char *type = bb_json_str(jf, "type");
     const cJSON *it;
+    bb_err err;
 
     memset(f, 0, sizeof *f);
     f->name = bb_json_str(jf, "name");
@@ -221,63 +311,114 @@ static bb_err parse_field(const cJSON *jf, struct bb_field *f, const char *origi
                            "%s: field \"%s\": \"ref\" must name a reference list (%s)",
                            origin, f->name, BB_REF_LISTS);
     }
-    if ((it = cJSON_GetObjectItemCaseSensitive(jf, "required_if")) != NULL) {
-        const cJSON *in = cJSON_GetObjectItemCaseSensitive(it, "in"), *v;
-        size_t n = (size_t)cJSON_GetArraySize(in), i = 0;
-        const char **vals;
-        f->required_if_field = bb_json_str(it, "field");
-        if (!f->required_if_field || !cJSON_IsArray(in) || n == 0)
-            return bb_fail(eb, BB_ERR_INVALID,
-                           "%s: field \"%s\": \"required_if\" needs {\"field\": NAME, \"in\": [...]}",
-                           origin, f->name);
-        vals = calloc(n, sizeof *vals);
-        if (!vals)
-            return BB_ERR_NOMEM;
-        f->required_if_values = vals;
-        f->required_if_count = n;
-        cJSON_ArrayForEach(v, in) {
-            if (cJSON_IsString(v))
-                vals[i] = v->valuestring;
-            else if (cJSON_IsBool(v))
-                vals[i] = cJSON_IsTrue(v) ? "true" : "false";
-            else
-                return bb_fail(eb, BB_ERR_INVALID,
-                               "%s: field \"%s\": \"required_if\" values must be strings or booleans",
-                               origin, f->name);
-            i++;
-        }
-    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(jf, "required_if")) != NULL &&
+        (err = parse_if(it, "required_if", f, &f->required_if_field, &f->required_if_values,
+                        &f->required_if_count, origin, eb)) != BB_OK)
+        return err;
+    if ((it = cJSON_GetObjectItemCaseSensitive(jf, "relevant_if")) != NULL &&
+        (err = parse_if(it, "relevant_if", f, &f->relevant_if_field, &f->relevant_if_values,
+                        &f->relevant_if_count, origin, eb)) != BB_OK)
+        return err;
+    if ((err = parse_asking(jf, f, origin, eb)) != BB_OK)
+        return err;
     return BB_OK;
 }
 
 /* Checks that need all fields: unique names, required_if targets. */
+/* The target of required_if / relevant_if: an enum or boolean field, values of it. */
+static bb_err check_if(const struct bb_kind *k, const struct bb_field *f, const char *key,
+                       const char *field, const char *const *values, size_t count,
+                       const char *origin, bb_errbuf *eb)
+{
+    const struct bb_field *t = bb_kind_field(k, field);
+    size_t v;
+
+    if (!t || t == f || (t->type != BB_F_ENUM && t->type != BB_F_BOOLEAN))
+        return bb_fail(eb, BB_ERR_INVALID,
+                       "%s: field \"%s\": \"%s\" must name another enum or boolean field of "
+                       "this kind, not \"%s\"", origin, f->name, key, field);
+    for (v = 0; v < count; v++) {
+        bool ok = t->type == BB_F_BOOLEAN
+                      ? (strcmp(values[v], "true") == 0 || strcmp(values[v], "false") == 0)
+                      : bb_field_enum(t, values[v]) != NULL;
+        if (!ok)
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: field \"%s\": \"%s\" value \"%s\" is not a value of \"%s\"",
+                           origin, f->name, key, values[v], t->name);
+    }
+    return BB_OK;
+}
+
+/* Checks that need all fields: unique names, required_if/relevant_if targets, pages. */
 static bb_err check_kind(const struct bb_kind *k, const char *origin, bb_errbuf *eb)
 {
-    size_t i, j, v;
+    size_t i, j;
+    bb_err err;
+
     for (i = 0; i < k->nfields; i++) {
         const struct bb_field *f = &k->fields[i];
         for (j = 0; j < i; j++)
             if (strcmp(k->fields[j].name, f->name) == 0)
                 return bb_fail(eb, BB_ERR_INVALID, "%s: field \"%s\" is defined twice",
                                origin, f->name);
-        if (f->required_if_field) {
-            const struct bb_field *t = bb_kind_field(k, f->required_if_field);
-            if (!t || (t->type != BB_F_ENUM && t->type != BB_F_BOOLEAN))
+        if (f->required_if_field &&
+            (err = check_if(k, f, "required_if", f->required_if_field, f->required_if_values,
+                            f->required_if_count, origin, eb)) != BB_OK)
+            return err;
+        if (f->relevant_if_field &&
+            (err = check_if(k, f, "relevant_if", f->relevant_if_field, f->relevant_if_values,
+                            f->relevant_if_count, origin, eb)) != BB_OK)
+            return err;
+        if (f->required && f->relevant_if_field)
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: field \"%s\": a field asked only sometimes (relevant_if) "
+                           "cannot be always required; use required_if", origin, f->name);
+        if (f->required && f->ask_never && f->default_kind == BB_DEFAULT_NONE)
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: field \"%s\": a required field that is never asked needs a "
+                           "\"default\"", origin, f->name);
+        if (f->page) {
+            for (j = 0; j < k->npages; j++)
+                if (strcmp(k->pages[j].id, f->page) == 0)
+                    break;
+            if (j == k->npages)
                 return bb_fail(eb, BB_ERR_INVALID,
-                               "%s: field \"%s\": \"required_if\" must name an enum or boolean "
-                               "field of this kind, not \"%s\"", origin, f->name,
-                               f->required_if_field);
-            for (v = 0; v < f->required_if_count; v++) {
-                const char *val = f->required_if_values[v];
-                bool ok = t->type == BB_F_BOOLEAN
-                              ? (strcmp(val, "true") == 0 || strcmp(val, "false") == 0)
-                              : bb_field_enum(t, val) != NULL;
-                if (!ok)
-                    return bb_fail(eb, BB_ERR_INVALID,
-                                   "%s: field \"%s\": \"required_if\" value \"%s\" is not a "
-                                   "value of \"%s\"", origin, f->name, val, t->name);
-            }
+                               "%s: field \"%s\": page \"%s\" is not in the kind's \"pages\"",
+                               origin, f->name, f->page);
         }
+    }
+    return BB_OK;
+}
+
+/* "pages": [{"id": NAME, "title": {...}}] */
+static bb_err parse_pages(struct kind_entry *e, const char *origin, bb_errbuf *eb)
+{
+    const cJSON *jp = cJSON_GetObjectItemCaseSensitive(e->root, "pages"), *it;
+    struct bb_page *pages;
+    size_t n, i = 0, j;
+
+    if (!jp)
+        return BB_OK;
+    n = (size_t)cJSON_GetArraySize(jp);
+    if (!cJSON_IsArray(jp) || n == 0 || n > 20)
+        return bb_fail(eb, BB_ERR_INVALID, "%s: \"pages\" must be an array of 1..20 pages",
+                       origin);
+    if (!(pages = calloc(n, sizeof *pages)))
+        return BB_ERR_NOMEM;
+    e->kind.pages = pages;
+    e->kind.npages = n;
+    cJSON_ArrayForEach(it, jp) {
+        pages[i].id = bb_json_str(it, "id");
+        read_label(it, "title", &pages[i].title);
+        if (!valid_name(pages[i].id) || (!pages[i].title.zh && !pages[i].title.en))
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: pages[%zu] needs an \"id\" (snake_case) and a \"title\"",
+                           origin, i);
+        for (j = 0; j < i; j++)
+            if (strcmp(pages[j].id, pages[i].id) == 0)
+                return bb_fail(eb, BB_ERR_INVALID, "%s: page \"%s\" is listed twice", origin,
+                               pages[i].id);
+        i++;
     }
     return BB_OK;
 }
@@ -325,6 +466,8 @@ bb_err bb_catalog_add_kind(bb_catalog *cat, const char *json, size_t len,
         goto fail;
     }
     e.kind.fields = e.fields;
+    if ((err = parse_pages(&e, origin, eb)) != BB_OK)
+        goto fail;
     cJSON_ArrayForEach(jf, jfields) {
         e.kind.nfields = i + 1;
         if ((err = parse_field(jf, &e.fields[i], origin, i, eb)) != BB_OK)
@@ -340,6 +483,14 @@ bb_err bb_catalog_add_kind(bb_catalog *cat, const char *json, size_t len,
         err = bb_fail(eb, BB_ERR_INVALID,
                       "%s: \"occurred_at_from\" must name a datetime field of this kind", origin);
         goto fail;
+    }
+    {
+        struct bb_rule *rules = NULL;
+        err = bb_rules_parse(&e.kind, cJSON_GetObjectItemCaseSensitive(e.root, "rules"), origin,
+                             &rules, &e.kind.nrules, eb);
+        e.kind.rules = rules;
+        if (err != BB_OK)
+            goto fail;
     }
 
     for (i = 0; i < cat->nkinds; i++) {
@@ -379,6 +530,40 @@ static struct list_entry *find_list(const bb_catalog *cat, const char *list)
     return NULL;
 }
 
+/* "aliases": ["中港路", ...]: names a search also finds the item by. */
+static bb_err read_aliases(const cJSON *it, struct bb_ref_item *ri, const char *origin,
+                           const char *list, size_t idx, bb_errbuf *eb)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(it, "aliases"), *a;
+    size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+
+    if (!arr)
+        return BB_OK;
+    if (!cJSON_IsArray(arr) || n > 20)
+        return bb_fail(eb, BB_ERR_INVALID, "%s: %s[%zu]: \"aliases\" must be an array of at "
+                       "most 20 names", origin, list, idx);
+    if (n == 0)
+        return BB_OK;
+    if (!(ri->aliases = calloc(n, sizeof *ri->aliases)))
+        return BB_ERR_NOMEM;
+    ri->naliases = n;
+    cJSON_ArrayForEach(a, arr) {
+        if (!cJSON_IsString(a) || !*a->valuestring)
+            return bb_fail(eb, BB_ERR_INVALID, "%s: %s[%zu]: aliases are non-empty names",
+                           origin, list, idx);
+        ri->aliases[i++] = a->valuestring;
+    }
+    return BB_OK;
+}
+
+static void free_items(struct bb_ref_item *items, size_t n)
+{
+    size_t i;
+    for (i = 0; items && i < n; i++)
+        free((void *)items[i].aliases);
+    free(items);
+}
+
 bb_err bb_catalog_set_list(bb_catalog *cat, const char *list, const char *json,
                            size_t len, const char *origin, bb_errbuf *eb)
 {
@@ -411,6 +596,8 @@ bb_err bb_catalog_set_list(bb_catalog *cat, const char *list, const char *json,
         read_label(it, "label", &ri->label);
         ri->level = bb_json_str(it, "level");
         ri->parent = bb_json_str(it, strcmp(list, "units") == 0 ? "parent" : "precinct");
+        if ((err = read_aliases(it, ri, origin, list, i, eb)) != BB_OK)
+            goto fail;
         if (!ri->code || !*ri->code || strlen(ri->code) > 32) {
             err = bb_fail(eb, BB_ERR_INVALID, "%s: %s[%zu] needs a \"code\" of 1..32 characters",
                           origin, list, i);
@@ -437,12 +624,12 @@ bb_err bb_catalog_set_list(bb_catalog *cat, const char *list, const char *json,
             }
         }
     }
-    free(le->items);
+    free_items(le->items, le->n);
     cJSON_Delete(le->root);
     *le = ne;
     return BB_OK;
 fail:
-    free(ne.items);
+    free_items(ne.items, n);
     cJSON_Delete(ne.root);
     return err;
 }
@@ -471,7 +658,7 @@ void bb_catalog_free(bb_catalog *cat)
         free_kind(&cat->kinds[i]);
     free(cat->kinds);
     for (i = 0; i < NLISTS; i++) {
-        free(cat->lists[i].items);
+        free_items(cat->lists[i].items, cat->lists[i].n);
         cJSON_Delete(cat->lists[i].root);
     }
     free(cat);

@@ -22,8 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "bb_err.h"
-
-enum bb_lang { BB_LANG_ZH = 0, BB_LANG_EN = 1 };
+#include "bb_lang.h"
 
 struct bb_label {
     const char *zh;   /* zh-TW */
@@ -51,6 +50,15 @@ struct bb_enum_value {
 
 #define BB_TEXT_MAX_DEFAULT 4000   /* characters, when a text field sets no max_length */
 
+/* Where a question's starting value comes from (the form model, bb_form.h). */
+enum bb_default {
+    BB_DEFAULT_NONE = 0,
+    BB_DEFAULT_NOW,      /* "now": the time the entry starts */
+    BB_DEFAULT_UNIT,     /* "unit": the officer's org unit */
+    BB_DEFAULT_LAST,     /* "last": the value of this kind's last record on this laptop */
+    BB_DEFAULT_VALUE     /* a fixed value: default_value */
+};
+
 struct bb_field {
     const char *name;
     enum bb_ftype type;
@@ -65,6 +73,69 @@ struct bb_field {
     double min, max;                    /* integer/number */
     long max_length;                    /* text, in characters */
     const char *ref;                    /* ref: list name */
+    /* How the form asks it (bb_form.h); validation ignores these. */
+    bool ask_never;                     /* "ask": "never": set by the program, not asked */
+    const char *relevant_if_field;      /* asked only when that field is one of ... */
+    const char **relevant_if_values;    /* enum codes, or "true"/"false" */
+    size_t relevant_if_count;
+    enum bb_default default_kind;
+    const char *default_value;          /* BB_DEFAULT_VALUE: the text a person would type */
+    const char *page;                   /* a page id of the kind, or NULL (the first page) */
+};
+
+/*
+ * A condition on a record, used by rules (and drawn from the same JSON as a
+ * plan's "where"): {"field": F, OP: VALUE}.  F is a field of the kind or the
+ * envelope's occurred_at / recorded_at.  OP is one of
+ *   "present": true | "absent": true
+ *   "in": [codes or booleans]                         (enum, boolean, ref, text)
+ *   "eq" / "ne": number, text or boolean
+ *   "lt" / "le" / "gt" / "ge": number, or a datetime for a datetime field
+ *   "lt_field" ... "ge_field": another field of the same type, with
+ *                                "plus_minutes": N added to it (datetimes)
+ */
+enum bb_cond_op {
+    BB_COND_PRESENT = 1, BB_COND_ABSENT, BB_COND_IN,
+    BB_COND_EQ, BB_COND_NE, BB_COND_LT, BB_COND_LE, BB_COND_GT, BB_COND_GE
+};
+
+struct bb_cond {
+    const char *field;
+    enum bb_ftype type;         /* of field (occurred_at/recorded_at: datetime) */
+    enum bb_cond_op op;
+    const char **in;            /* BB_COND_IN: codes, or "true"/"false" */
+    size_t nin;
+    const char *other;          /* compare with this field instead of a constant */
+    long plus_minutes;          /* added to other (datetimes) */
+    /* the constant: a number (also a datetime as Unix seconds), text or boolean */
+    enum { BB_CV_NONE, BB_CV_NUMBER, BB_CV_TEXT, BB_CV_BOOL } vtype;
+    double number;
+    const char *text;
+    bool boolean;
+};
+
+/*
+ * A rule across fields (schema/records/<kind>.json "rules"): when every
+ * "when" condition holds, every "require" condition must (or, with
+ * "require_any", at least one).  A rule holds from kind version `since`:
+ * a record made under an older version of the kind is never rejected by
+ * it (a rule added later must not turn old, valid records invalid).
+ */
+struct bb_rule {
+    const char *id;
+    int since;
+    const struct bb_cond *when;
+    size_t nwhen;
+    const struct bb_cond *require;
+    size_t nrequire;
+    bool any;
+    struct bb_label message;
+};
+
+/* A page of a kind's form: questions are grouped by their field's "page". */
+struct bb_page {
+    const char *id;
+    struct bb_label title;
 };
 
 struct bb_kind {
@@ -76,6 +147,10 @@ struct bb_kind {
     struct bb_label label, description;
     const struct bb_field *fields;
     size_t nfields;
+    const struct bb_rule *rules;
+    size_t nrules;
+    const struct bb_page *pages;    /* may be 0: one page */
+    size_t npages;
 };
 
 struct bb_ref_item {
@@ -83,6 +158,8 @@ struct bb_ref_item {
     struct bb_label label;
     const char *level;      /* units: city, precinct, station, unit */
     const char *parent;     /* units: parent code; others: precinct code */
+    const char **aliases;   /* other names people use (中港路 for 臺灣大道); may be 0 */
+    size_t naliases;
 };
 
 /* The reference lists a field of type ref may name. */

@@ -5,6 +5,7 @@
  */
 #include "bb_err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,63 @@ const char *bb_strerror(bb_err code)
     case BB_ERR_STATE: return "not allowed in the current state";
     }
     return "unknown error";
+}
+
+const char *bb_strerror_lang(bb_err code, enum bb_lang lang)
+{
+    if (lang == BB_LANG_EN)
+        return bb_strerror(code);
+    switch (code) {
+    case BB_OK: return "成功";
+    case BB_ERR_NOMEM: return "記憶體不足";
+    case BB_ERR_USAGE: return "指令用法錯誤";
+    case BB_ERR_INVALID: return "資料無效";
+    case BB_ERR_NOTFOUND: return "找不到";
+    case BB_ERR_IO: return "讀寫錯誤";
+    case BB_ERR_DB: return "資料庫錯誤";
+    case BB_ERR_BUSY: return "資料庫正由其他程式使用中";
+    case BB_ERR_CORRUPT: return "資料庫或檔案已損毀";
+    case BB_ERR_READONLY: return "資料庫為唯讀";
+    case BB_ERR_FULL: return "磁碟已滿";
+    case BB_ERR_CRYPTO: return "驗證失敗";
+    case BB_ERR_PERM: return "權限不足";
+    case BB_ERR_EXISTS: return "已存在";
+    case BB_ERR_CONFIG: return "設定錯誤";
+    case BB_ERR_UNAVAILABLE: return "服務無法使用";
+    case BB_ERR_TOOBIG: return "太大";
+    case BB_ERR_CONFLICT: return "資料衝突";
+    case BB_ERR_INTERNAL: return "內部錯誤";
+    case BB_ERR_UNSUPPORTED: return "不支援";
+    case BB_ERR_STATE: return "目前的狀態不允許此操作";
+    }
+    return "未知的錯誤";
+}
+
+const char *bb_errno_text(int e, enum bb_lang lang)
+{
+    static _Thread_local char other[32];
+
+    if (lang == BB_LANG_EN)
+        return strerror(e);
+    switch (e) {
+    case ENOENT: return "沒有這個檔案或資料夾";
+    case ENOTDIR: return "路徑中有一段不是資料夾";
+    case EISDIR: return "這是資料夾，不是檔案";
+    case EACCES: return "權限不足";
+    case EPERM: return "不允許此操作";
+    case EEXIST: return "已存在";
+    case ENOSPC: return "磁碟已滿";
+    case EDQUOT: return "超過磁碟配額";
+    case EROFS: return "唯讀的檔案系統";
+    case EIO: return "讀寫錯誤（磁碟或隨身碟可能有問題）";
+    case ENAMETOOLONG: return "路徑太長";
+    case ENOTEMPTY: return "資料夾不是空的";
+    case EBUSY: return "裝置或資源忙碌中";
+    case ENOMEM: return "記憶體不足";
+    case EXDEV: return "不能跨檔案系統連結";
+    }
+    snprintf(other, sizeof other, "錯誤 %d", e);
+    return other;
 }
 
 int bb_err_exit_code(bb_err code)

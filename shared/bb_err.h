@@ -15,6 +15,7 @@
 #define BB_ERR_H
 
 #include <stddef.h>
+#include "bb_lang.h"
 
 typedef enum bb_err {
     BB_OK = 0,
@@ -47,6 +48,16 @@ typedef struct bb_errbuf {
 
 /* Short static description of a code ("permission denied"). Never NULL. */
 const char *bb_strerror(bb_err code);
+
+/* The same in lang: bb_strerror's text for English, else zh-TW. */
+const char *bb_strerror_lang(bb_err code, enum bb_lang lang);
+
+/*
+ * strerror(e) for a person reading lang: English is strerror's own text;
+ * zh-TW has the errors that files and folders commonly give (no such file,
+ * permission denied, disk full, read-only, ...) and "錯誤 N" otherwise.
+ */
+const char *bb_errno_text(int e, enum bb_lang lang);
 
 /*
  * Format a message into eb (if not NULL) and return code, so that callers

@@ -58,6 +58,7 @@ struct bb_outbox {
     char device_key_id[BB_KEY_ID_SIZE];
     char *token;                /* secret; NULL once registered */
     bb_sign_key *dev;           /* device.key, loaded when first needed */
+    enum bb_lang lang;          /* of messages people read (bb_outbox_set_lang) */
 };
 
 /* ---- Settings --------------------------------------------------------------- */
@@ -105,7 +106,7 @@ static char *trim(char *s)
 
 /* A decimal number with an optional unit from k->units. */
 static bb_err conf_value(const struct conf_key *k, const char *v, long *out,
-                         const char *path, int line, bb_errbuf *eb)
+                         const char *path, int line, enum bb_lang lang, bb_errbuf *eb)
 {
     char *end;
     long n, mul = 1;
@@ -129,13 +130,21 @@ static bb_err conf_value(const struct conf_key *k, const char *v, long *out,
         }
     }
     if (n > LONG_MAX / mul || n * mul < k->min || n * mul > k->max)
-        return bb_fail(eb, BB_ERR_CONFIG, "%s line %d: %s = %s is out of range (%ld to %ld%s)",
+        return bb_fail(eb, BB_ERR_CONFIG,
+                       BB_L(lang, "%s line %d: %s = %s is out of range (%ld to %ld%s)",
+                            "%s 第 %d 行：%s = %s 超出範圍（%ld 到 %ld%s）"),
                        path, line, k->name, v, k->min, k->max,
-                       strcmp(k->name, "interval") == 0 ? " seconds" :
-                       strcmp(k->name, "batch_max_bytes") == 0 ? " bytes" : "");
+                       strcmp(k->name, "interval") == 0 ? BB_L(lang, " seconds", " 秒") :
+                       strcmp(k->name, "batch_max_bytes") == 0 ? BB_L(lang, " bytes", " 位元組") :
+                       "");
     *out = n * mul;
     return BB_OK;
 bad:
+    if (lang != BB_LANG_EN)
+        return bb_fail(eb, BB_ERR_CONFIG, "%s 第 %d 行：%s = 「%s」不是%s", path, line, k->name,
+                       v,
+                       strcmp(k->units, "smh") == 0 ? "秒數（或加上單位：30s、5m、1h）" :
+                       strcmp(k->units, "KM") == 0 ? "位元組數（或加上單位：512K、8M）" : "數字");
     return bb_fail(eb, BB_ERR_CONFIG, "%s line %d: %s = \"%s\" is not a number%s", path, line,
                    k->name, v,
                    strcmp(k->units, "smh") == 0 ? " of seconds (or with a unit: 30s, 5m, 1h)" :
@@ -144,6 +153,12 @@ bad:
 
 bb_err bb_outbox_config_load(const char *path, int missing_ok, struct bb_outbox_config *c,
                              bb_errbuf *eb)
+{
+    return bb_outbox_config_load_lang(path, missing_ok, BB_LANG_EN, c, eb);
+}
+
+bb_err bb_outbox_config_load_lang(const char *path, int missing_ok, enum bb_lang lang,
+                                  struct bb_outbox_config *c, bb_errbuf *eb)
 {
     struct bb_outbox_config tmp = *c;
     int seen[sizeof conf_keys / sizeof conf_keys[0]] = {0};
@@ -161,7 +176,8 @@ bb_err bb_outbox_config_load(const char *path, int missing_ok, struct bb_outbox_
     }
     if (strlen(text) != len) {
         free(text);
-        return bb_fail(eb, BB_ERR_CONFIG, "%s: not a text file (it contains NUL bytes)", path);
+        return bb_fail(eb, BB_ERR_CONFIG, BB_L(lang, "%s: not a text file (it contains NUL bytes)",
+                                               "%s：不是文字檔（含有 NUL 位元組）"), path);
     }
     for (p = text; p && *p; p = nl) {
         char *eq, *key, *val;
@@ -175,7 +191,9 @@ bb_err bb_outbox_config_load(const char *path, int missing_ok, struct bb_outbox_
         if (!*key)
             continue;
         if (!(eq = strchr(key, '='))) {
-            err = bb_fail(eb, BB_ERR_CONFIG, "%s line %d: expected \"key = value\", found \"%.60s\"",
+            err = bb_fail(eb, BB_ERR_CONFIG,
+                          BB_L(lang, "%s line %d: expected \"key = value\", found \"%.60s\"",
+                               "%s 第 %d 行：應為「key = value」，卻是「%.60s」"),
                           path, line, key);
             goto out;
         }
@@ -187,21 +205,26 @@ bb_err bb_outbox_config_load(const char *path, int missing_ok, struct bb_outbox_
                 break;
         if (i == sizeof conf_keys / sizeof conf_keys[0]) {
             err = bb_fail(eb, BB_ERR_CONFIG,
-                          "%s line %d: unknown setting \"%.60s\" (known: interval, retention_days, "
-                          "batch_max_records, batch_max_bytes)", path, line, key);
+                          BB_L(lang, "%s line %d: unknown setting \"%.60s\" (known: interval, "
+                                     "retention_days, batch_max_records, batch_max_bytes)",
+                               "%s 第 %d 行：沒有「%.60s」這個設定（可用：interval、retention_days、"
+                               "batch_max_records、batch_max_bytes）"), path, line, key);
             goto out;
         }
         if (seen[i]) {
-            err = bb_fail(eb, BB_ERR_CONFIG, "%s line %d: %s is already set on line %d", path,
-                          line, key, seen[i]);
+            err = bb_fail(eb, BB_ERR_CONFIG,
+                          BB_L(lang, "%s line %d: %s is already set on line %d",
+                               "%s 第 %d 行：%s 已在第 %d 行設定過"), path, line, key, seen[i]);
             goto out;
         }
         seen[i] = line;
         if (!*val) {
-            err = bb_fail(eb, BB_ERR_CONFIG, "%s line %d: %s has no value", path, line, key);
+            err = bb_fail(eb, BB_ERR_CONFIG, BB_L(lang, "%s line %d: %s has no value",
+                                                  "%s 第 %d 行：%s 沒有值"), path, line, key);
             goto out;
         }
-        if ((err = conf_value(&conf_keys[i], val, conf_slot(&tmp, i), path, line, eb)) != BB_OK)
+        if ((err = conf_value(&conf_keys[i], val, conf_slot(&tmp, i), path, line, lang, eb)) !=
+            BB_OK)
             goto out;
     }
     *c = tmp;
@@ -341,6 +364,7 @@ bb_err bb_outbox_open(sqlite3 *db, const char *home, bb_outbox **out, bb_errbuf 
     if (!(ob = calloc(1, sizeof *ob)))
         return BB_ERR_NOMEM;
     ob->db = db;
+    ob->lang = BB_LANG_EN;
     if (snprintf(ob->home, sizeof ob->home, "%s", home) >= (int)sizeof ob->home) {
         err = bb_fail(eb, BB_ERR_CONFIG, "%s: path too long", home);
         goto fail;
@@ -381,6 +405,11 @@ void bb_outbox_free(bb_outbox *ob)
     free(ob);
 }
 
+void bb_outbox_set_lang(bb_outbox *ob, enum bb_lang lang)
+{
+    ob->lang = lang;
+}
+
 const char *bb_outbox_device(const bb_outbox *ob)
 {
     return ob->device;
@@ -395,9 +424,20 @@ bb_err bb_outbox_require_enrollment(const bb_outbox *ob, const char *what, bb_er
 {
     if (ob->enrolled)
         return BB_OK;
+    if (ob->lang != BB_LANG_EN)
+        return bb_fail(eb, BB_ERR_STATE,
+                       "此資料庫未向總局註冊：可以記錄，但%s需要以總局的註冊檔建立的資料庫"
+                       "（beatbook init --enroll FILE --officer ID）", what);
     return bb_fail(eb, BB_ERR_STATE,
                    "this store is not enrolled: it can record, but %s needs a store made with "
                    "`beatbook init --enroll FILE --officer ID` from HQ's enrollment file", what);
+}
+
+/* The same, saying what needs it in the outbox's language. */
+static bb_err need_enrollment(const bb_outbox *ob, const char *en, const char *zh,
+                              bb_errbuf *eb)
+{
+    return bb_outbox_require_enrollment(ob, BB_L(ob->lang, en, zh), eb);
 }
 
 /* device.key, checked against the key id stored at enrollment. */
@@ -411,8 +451,10 @@ static bb_err device_key(bb_outbox *ob, bb_errbuf *eb)
     snprintf(path, sizeof path, "%s/%s", ob->home, BB_OUTBOX_KEY_FILE);
     if ((err = bb_sign_key_load(&ob->dev, path, eb)) != BB_OK) {
         if (err == BB_ERR_NOTFOUND)
-            bb_fail(eb, err, "%s is missing: this laptop cannot sign batches without it "
-                    "(restore it from the backup of this store)", path);
+            bb_fail(eb, err, BB_L(ob->lang, "%s is missing: this laptop cannot sign batches "
+                                            "without it (restore it from the backup of this store)",
+                                  "找不到 %s：沒有它，本機無法簽署批次（請從此資料庫的備份還原）"),
+                    path);
         return err;
     }
     if ((err = bb_sign_key_id(ob->dev, kid, eb)) != BB_OK)
@@ -420,8 +462,11 @@ static bb_err device_key(bb_outbox *ob, bb_errbuf *eb)
     if (strcmp(kid, ob->device_key_id) != 0) {
         bb_sign_key_free(ob->dev);
         ob->dev = NULL;
-        return bb_fail(eb, BB_ERR_STATE, "%s is not the key this store was enrolled with "
-                       "(key id %s, expected %s)", path, kid, ob->device_key_id);
+        return bb_fail(eb, BB_ERR_STATE,
+                       BB_L(ob->lang, "%s is not the key this store was enrolled with "
+                                      "(key id %s, expected %s)",
+                            "%s 不是此資料庫註冊時的金鑰（金鑰編號 %s，應為 %s）"),
+                       path, kid, ob->device_key_id);
     }
     return BB_OK;
 }
@@ -482,13 +527,16 @@ bb_err bb_outbox_registration(bb_outbox *ob, char **doc, size_t *len, bb_errbuf 
 
     *doc = NULL;
     *len = 0;
-    if ((err = bb_outbox_require_enrollment(ob, "registering with HQ", eb)) != BB_OK)
+    if ((err = need_enrollment(ob, "registering with HQ", "向總局登錄", eb)) != BB_OK)
         return err;
     if (ob->hq.registered)
-        return bb_fail(eb, BB_ERR_STATE, "this laptop is already registered with HQ");
+        return bb_fail(eb, BB_ERR_STATE, BB_L(ob->lang, "this laptop is already registered with HQ",
+                                              "本機已向總局登錄"));
     if (!ob->token)
-        return bb_fail(eb, BB_ERR_STATE, "the one-time enrollment token is no longer in this "
-                       "store; ask HQ for a new enrollment file");
+        return bb_fail(eb, BB_ERR_STATE,
+                       BB_L(ob->lang, "the one-time enrollment token is no longer in this "
+                                      "store; ask HQ for a new enrollment file",
+                            "此資料庫中已沒有一次性的註冊密碼；請向總局索取新的註冊檔"));
     if ((err = device_key(ob, eb)) != BB_OK ||
         (err = bb_sign_pub_export_der(ob->dev, &der, &der_len, eb)) != BB_OK ||
         (err = bb_base64_encode_alloc(der, der_len, &pub, eb)) != BB_OK)
@@ -564,7 +612,7 @@ bb_err bb_outbox_registered(bb_outbox *ob, const char *answer, size_t len, bb_er
     const char *s;
     bb_err err;
 
-    if ((err = bb_outbox_require_enrollment(ob, "registering with HQ", eb)) != BB_OK)
+    if ((err = need_enrollment(ob, "registering with HQ", "向總局登錄", eb)) != BB_OK)
         return err;
     if ((err = parse_signed(ob, answer, len, ANSWER_MAX, BB_CTX_REGISTERED,
                             "registration answer", &doc, eb)) != BB_OK)
@@ -772,7 +820,7 @@ bb_err bb_outbox_seal(bb_outbox *ob, const struct bb_outbox_config *c,
     bb_err err;
 
     memset(r, 0, sizeof *r);
-    if ((err = bb_outbox_require_enrollment(ob, "sealing batches", eb)) != BB_OK ||
+    if ((err = need_enrollment(ob, "sealing batches", "封裝批次", eb)) != BB_OK ||
         (err = device_key(ob, eb)) != BB_OK)
         return err;
     for (;;) {
@@ -913,7 +961,7 @@ bb_err bb_outbox_ack(bb_outbox *ob, int64_t seq, const char *receipt, size_t len
     int rc;
 
     memset(r, 0, sizeof *r);
-    if ((err = bb_outbox_require_enrollment(ob, "accepting receipts", eb)) != BB_OK)
+    if ((err = need_enrollment(ob, "accepting receipts", "接收回執", eb)) != BB_OK)
         return err;
     if ((err = bb_db_prepare(ob->db, "SELECT batch, sha256, count, state FROM batches"
                              " WHERE seq = ?1", &q, eb)) != BB_OK)
@@ -1067,18 +1115,21 @@ bb_err bb_outbox_note_run(bb_outbox *ob, const char *error, bb_errbuf *eb)
 
 /* ---- USB export -------------------------------------------------------------- */
 
-static bb_err errno_fail(bb_errbuf *eb, int e, const char *action, const char *path)
+/* "action path: why"; action is in lang. */
+static bb_err errno_fail(bb_errbuf *eb, enum bb_lang lang, int e, const char *action,
+                         const char *path)
 {
     bb_err code = e == EACCES || e == EPERM ? BB_ERR_PERM
                 : e == ENOSPC || e == EDQUOT ? BB_ERR_FULL
                 : e == EROFS ? BB_ERR_READONLY
                 : e == ENOENT ? BB_ERR_NOTFOUND : BB_ERR_IO;
-    return bb_fail(eb, code, "%s %s: %s", action, path, strerror(e));
+    return bb_fail(eb, code, BB_L(lang, "%s %s: %s", "%s %s：%s"), action, path,
+                   bb_errno_text(e, lang));
 }
 
 /* Write len bytes to dir/name durably: temp file, fsync, rename, fsync dir. */
 static bb_err write_durably(int dirfd, const char *dir, const char *name, const uint8_t *buf,
-                            size_t len, bb_errbuf *eb)
+                            size_t len, enum bb_lang lang, bb_errbuf *eb)
 {
     char tmp[300], path[4400];
     size_t off = 0;
@@ -1088,7 +1139,7 @@ static bb_err write_durably(int dirfd, const char *dir, const char *name, const 
     snprintf(path, sizeof path, "%s/%s", dir, name);
     fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
-        return errno_fail(eb, errno, "create", path);
+        return errno_fail(eb, lang, errno, BB_L(lang, "create", "建立"), path);
     while (off < len) {
         ssize_t w = write(fd, buf + off, len - off);
         if (w < 0 && errno == EINTR)
@@ -1118,7 +1169,7 @@ fail:
     if (fd >= 0)
         close(fd);
     unlinkat(dirfd, tmp, 0);
-    return errno_fail(eb, e, "write", path);
+    return errno_fail(eb, lang, e, BB_L(lang, "write", "寫入"), path);
 }
 
 bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf *eb)
@@ -1131,11 +1182,12 @@ bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf
 
     *written = 0;
     if (stat(dir, &sb) != 0)
-        return errno_fail(eb, errno, "export to", dir);
+        return errno_fail(eb, ob->lang, errno, BB_L(ob->lang, "export to", "匯出到"), dir);
     if (!S_ISDIR(sb.st_mode))
-        return bb_fail(eb, BB_ERR_USAGE, "export to %s: not a folder", dir);
+        return bb_fail(eb, BB_ERR_USAGE, BB_L(ob->lang, "export to %s: not a folder",
+                                              "匯出到 %s：這不是資料夾"), dir);
     if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return errno_fail(eb, errno, "open", dir);
+        return errno_fail(eb, ob->lang, errno, BB_L(ob->lang, "open", "開啟"), dir);
     for (;;) {
         char name[160];
         err = bb_outbox_next_unacked(ob, after, &b, eb);
@@ -1147,7 +1199,7 @@ bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf
             break;
         snprintf(name, sizeof name, "%s-%06lld.bbatch", ob->device, (long long)b.seq);
         after = b.seq;
-        err = write_durably(dirfd, dir, name, b.bytes, b.len, eb);
+        err = write_durably(dirfd, dir, name, b.bytes, b.len, ob->lang, eb);
         bb_outbox_batch_clear(&b);
         if (err != BB_OK)
             break;
@@ -1161,12 +1213,12 @@ bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf
         bb_err rerr = bb_outbox_registration(ob, &doc, &len, NULL);
         if (rerr == BB_OK) {
             snprintf(name, sizeof name, "%s.register.json", ob->device);
-            err = write_durably(dirfd, dir, name, (const uint8_t *)doc, len, eb);
+            err = write_durably(dirfd, dir, name, (const uint8_t *)doc, len, ob->lang, eb);
         }
         bb_outbox_secret_free(doc);
     }
     if (err == BB_OK && fsync(dirfd) != 0)
-        err = errno_fail(eb, errno, "sync folder", dir);
+        err = errno_fail(eb, ob->lang, errno, BB_L(ob->lang, "sync folder", "同步資料夾"), dir);
     close(dirfd);
     return err;
 }
@@ -1212,7 +1264,8 @@ bb_err bb_outbox_purge(bb_outbox *ob, long retention_days, int64_t now,
 
     memset(r, 0, sizeof *r);
     if (retention_days < 0)
-        return bb_fail(eb, BB_ERR_USAGE, "purge: the retention must be 0 days or more");
+        return bb_fail(eb, BB_ERR_USAGE, BB_L(ob->lang, "purge: the retention must be 0 days or more",
+                                              "purge：保留天數必須是 0 或以上"));
     if ((err = bb_db_begin(ob->db, eb)) != BB_OK)
         return err;
     for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {

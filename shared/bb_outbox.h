@@ -27,7 +27,8 @@
  * a program: the collector (`beatbook seal|export|purge|status`) and the
  * sync daemon (`beatbook-syncd`) both use it; HTTP is the daemon's.
  *
- * Errors: bb_err with a message in eb.  BB_ERR_STATE "this store is not
+ * Errors: bb_err with a message in eb, in English unless bb_outbox_set_lang
+ * (or the _lang variant of the config reader) chose zh-TW.  BB_ERR_STATE "this store is not
  * enrolled: ..." for a store made without an enrollment; BB_ERR_CRYPTO for
  * a receipt or answer whose signature does not verify; BB_ERR_INVALID for
  * one that is malformed or names another batch; BB_ERR_NOTFOUND when there
@@ -41,6 +42,7 @@
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "bb_err.h"
+#include "bb_lang.h"
 
 struct bb_enrollment;
 
@@ -68,6 +70,9 @@ void bb_outbox_config_defaults(struct bb_outbox_config *c);
  */
 bb_err bb_outbox_config_load(const char *path, int missing_ok, struct bb_outbox_config *c,
                              bb_errbuf *eb);
+/* The same, with the messages in lang. */
+bb_err bb_outbox_config_load_lang(const char *path, int missing_ok, enum bb_lang lang,
+                                  struct bb_outbox_config *c, bb_errbuf *eb);
 
 /* ---- The outbox of one store ---------------------------------------------- */
 
@@ -80,6 +85,9 @@ typedef struct bb_outbox bb_outbox;
  */
 bb_err bb_outbox_open(sqlite3 *db, const char *home, bb_outbox **out, bb_errbuf *eb);
 void bb_outbox_free(bb_outbox *ob);
+
+/* The language of the messages this outbox writes from now on (English until set). */
+void bb_outbox_set_lang(bb_outbox *ob, enum bb_lang lang);
 
 const char *bb_outbox_device(const bb_outbox *ob);
 
@@ -97,7 +105,7 @@ const struct bb_outbox_hq *bb_outbox_hq(const bb_outbox *ob);
 
 /*
  * BB_OK when enrolled; else BB_ERR_STATE with "this store is not enrolled:
- * <why `what` needs it>" in eb.
+ * <why `what` needs it>" in eb (what: who needs it, in the outbox's language).
  */
 bb_err bb_outbox_require_enrollment(const bb_outbox *ob, const char *what, bb_errbuf *eb);
 

@@ -5,6 +5,7 @@
  */
 #include "bb_record.h"
 #include "bb_json.h"
+#include "bb_rules.h"
 #include "bb_time.h"
 #include "bb_uuid.h"
 
@@ -59,6 +60,23 @@ static const char *list_title(const char *list, enum bb_lang lang)
     return list;
 }
 
+const char *bb_ftype_label(enum bb_ftype t, enum bb_lang lang)
+{
+    if (lang == BB_LANG_EN)
+        return bb_ftype_name(t);
+    switch (t) {
+    case BB_F_TEXT: return "文字";
+    case BB_F_INTEGER: return "整數";
+    case BB_F_NUMBER: return "數字";
+    case BB_F_BOOLEAN: return "是/否";
+    case BB_F_ENUM: return "選項";
+    case BB_F_DATETIME: return "日期時間";
+    case BB_F_REF: return "代碼";
+    case BB_F_GEO: return "座標";
+    }
+    return "?";
+}
+
 /* "a, b, c" of an enum's codes, cut with "..." when it does not fit. */
 static void enum_allowed(const struct bb_field *f, char *out, size_t n)
 {
@@ -91,6 +109,11 @@ static bb_err check_number(const struct bb_kind *k, const struct bb_field *f, do
 
 bb_err bb_geo_parse(const char *text, cJSON **out, bb_errbuf *eb)
 {
+    return bb_geo_parse_lang(text, BB_LANG_EN, out, eb);
+}
+
+bb_err bb_geo_parse_lang(const char *text, enum bb_lang lang, cJSON **out, bb_errbuf *eb)
+{
     char *end;
     double lat, lon;
     cJSON *o;
@@ -108,7 +131,8 @@ bb_err bb_geo_parse(const char *text, cJSON **out, bb_errbuf *eb)
         goto bad;
     if (!(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180))
         return bb_fail(eb, BB_ERR_INVALID,
-                       "latitude must be within -90..90 and longitude within -180..180");
+                       BB_L(lang, "latitude must be within -90..90 and longitude within -180..180",
+                            "緯度須在 -90..90 之間，經度須在 -180..180 之間"));
     o = cJSON_CreateObject();
     if (!o || !cJSON_AddNumberToObject(o, "lat", lat) || !cJSON_AddNumberToObject(o, "lon", lon)) {
         cJSON_Delete(o);
@@ -117,20 +141,25 @@ bb_err bb_geo_parse(const char *text, cJSON **out, bb_errbuf *eb)
     *out = o;
     return BB_OK;
 bad:
-    return bb_fail(eb, BB_ERR_INVALID, "expected \"LAT,LON\" in decimal degrees, e.g. 24.1477,120.6736");
+    return bb_fail(eb, BB_ERR_INVALID,
+                   BB_L(lang, "expected \"LAT,LON\" in decimal degrees, e.g. 24.1477,120.6736",
+                        "應為十進位度數的「緯度,經度」，例如 24.1477,120.6736"));
 }
 
-static bb_err check_geo(const cJSON *v, bb_errbuf *eb)
+static bb_err check_geo(const cJSON *v, enum bb_lang lang, bb_errbuf *eb)
 {
     const cJSON *lat = cJSON_GetObjectItemCaseSensitive(v, "lat");
     const cJSON *lon = cJSON_GetObjectItemCaseSensitive(v, "lon");
     if (!cJSON_IsObject(v) || !cJSON_IsNumber(lat) || !cJSON_IsNumber(lon) ||
         cJSON_GetArraySize(v) != 2)
-        return bb_fail(eb, BB_ERR_INVALID, "expected {\"lat\": number, \"lon\": number}");
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "expected {\"lat\": number, \"lon\": number}",
+                            "應為 {\"lat\": 數字, \"lon\": 數字}"));
     if (!(lat->valuedouble >= -90 && lat->valuedouble <= 90) ||
         !(lon->valuedouble >= -180 && lon->valuedouble <= 180))
         return bb_fail(eb, BB_ERR_INVALID,
-                       "latitude must be within -90..90 and longitude within -180..180");
+                       BB_L(lang, "latitude must be within -90..90 and longitude within -180..180",
+                            "緯度須在 -90..90 之間，經度須在 -180..180 之間"));
     return BB_OK;
 }
 
@@ -183,7 +212,8 @@ bb_err bb_record_check_field(const bb_catalog *cat, const struct bb_kind *k,
         if (cJSON_IsString(v) && bb_field_enum(f, v->valuestring))
             return BB_OK;
         enum_allowed(f, allowed, sizeof allowed);
-        quote_value(val, sizeof val, cJSON_IsString(v) ? v->valuestring : "(not text)");
+        quote_value(val, sizeof val, cJSON_IsString(v) ? v->valuestring
+                                                       : BB_L(lang, "(not text)", "（非文字）"));
         MSG(msg, lang, "\"%s\" is not allowed; allowed values: %s (see: beatbook kinds show %s)",
             "「%s」不是允許的值；允許的值：%s（請見：beatbook kinds show %s）", val, allowed,
             k->name);
@@ -196,20 +226,21 @@ bb_err bb_record_check_field(const bb_catalog *cat, const struct bb_kind *k,
                 "2018-03-15T14:20:00+08:00");
             return field_fail(eb, lang, k, f, msg);
         }
-        if (bb_time_parse(v->valuestring, &t, &off, &sub) != BB_OK)
+        if (bb_time_parse_lang(v->valuestring, lang, &t, &off, &sub) != BB_OK)
             return field_fail(eb, lang, k, f, sub.msg);
         return BB_OK;
     }
     case BB_F_REF:
         if (cJSON_IsString(v) && bb_catalog_ref(cat, f->ref, v->valuestring))
             return BB_OK;
-        quote_value(val, sizeof val, cJSON_IsString(v) ? v->valuestring : "(not text)");
+        quote_value(val, sizeof val, cJSON_IsString(v) ? v->valuestring
+                                                       : BB_L(lang, "(not text)", "（非文字）"));
         MSG(msg, lang, "\"%s\" is not in the list of %s (see: beatbook ref %s)",
             "「%s」不在%s清單中（請見：beatbook ref %s）", val, list_title(f->ref, lang),
             f->ref);
         return field_fail(eb, lang, k, f, msg);
     case BB_F_GEO:
-        if (check_geo(v, &sub) != BB_OK)
+        if (check_geo(v, lang, &sub) != BB_OK)
             return field_fail(eb, lang, k, f, sub.msg);
         return BB_OK;
     }
@@ -241,27 +272,6 @@ int bb_record_field_required(const struct bb_kind *k, const struct bb_field *f,
         if (other && value_matches(other, f->required_if_values[i]))
             return 1;
     return 0;
-}
-
-/* Times named *_at that are paired (started_at → ended_at) must not go backwards. */
-static bb_err check_time_order(const struct bb_kind *k, const cJSON *data, enum bb_lang lang,
-                               bb_errbuf *eb)
-{
-    const char *s = bb_json_str(data, "started_at"), *e = bb_json_str(data, "ended_at");
-    const struct bb_field *fe = bb_kind_field(k, "ended_at");
-    int64_t ts, te;
-    int off;
-    char msg[256];
-
-    if (!s || !e || !fe)
-        return BB_OK;
-    if (bb_time_parse(s, &ts, &off, NULL) != BB_OK || bb_time_parse(e, &te, &off, NULL) != BB_OK)
-        return BB_OK;   /* reported by the field checks */
-    if (te < ts) {
-        MSG(msg, lang, "\"%s\" is before the start \"%s\"", "「%s」早於開始時間「%s」", e, s);
-        return field_fail(eb, lang, k, fe, msg);
-    }
-    return BB_OK;
 }
 
 bb_err bb_record_check_data(const bb_catalog *cat, const struct bb_kind *k,
@@ -310,7 +320,7 @@ bb_err bb_record_check_data(const bb_catalog *cat, const struct bb_kind *k,
         if ((!it || cJSON_IsNull(it)) && bb_record_field_required(k, f, data)) {
             if (f->required)
                 MSG(msg, lang, "a value is required (type: %s)", "此欄位必填（類型：%s）",
-                    bb_ftype_name(f->type));
+                    bb_ftype_label(f->type, lang));
             else
                 MSG(msg, lang, "a value is required when \"%s\" is %s",
                     "當「%s」為 %s 時此欄位必填", f->required_if_field,
@@ -321,7 +331,7 @@ bb_err bb_record_check_data(const bb_catalog *cat, const struct bb_kind *k,
             return field_fail(eb, lang, k, f, msg);
         }
     }
-    return check_time_order(k, data, lang, eb);
+    return BB_OK;
 }
 
 /* Envelope checks. */
@@ -363,7 +373,7 @@ static bb_err check_time_key(const cJSON *rec, const char *key, const char *kind
     if (!s)
         return env_fail(eb, lang, kind, key, "a date and time with offset is required",
                         "必須提供含時區的日期時間");
-    if (bb_time_parse(s, &t, &off, &sub) != BB_OK)
+    if (bb_time_parse_lang(s, lang, &t, &off, &sub) != BB_OK)
         return env_fail(eb, lang, kind, key, sub.msg, sub.msg);
     return BB_OK;
 }
@@ -371,9 +381,9 @@ static bb_err check_time_key(const cJSON *rec, const char *key, const char *kind
 bb_err bb_record_validate(const bb_catalog *cat, const cJSON *rec, enum bb_lang lang,
                           bb_errbuf *eb)
 {
-    static const char *const keys[] = {"id", "kind", "rev", "status", "device", "officer",
-                                       "org_unit", "occurred_at", "recorded_at", "location",
-                                       "data", "void_reason"};
+    static const char *const keys[] = {"id", "kind", "kind_version", "rev", "status",
+                                       "device", "officer", "org_unit", "occurred_at",
+                                       "recorded_at", "location", "data", "void_reason"};
     const struct bb_kind *k;
     const char *kindname, *status, *id, *unit;
     const cJSON *it, *rev;
@@ -412,6 +422,12 @@ bb_err bb_record_validate(const bb_catalog *cat, const cJSON *rec, enum bb_lang 
         rev->valuedouble < (strcmp(status, "draft") == 0 ? 0 : 1) || rev->valuedouble > 1e6)
         return env_fail(eb, lang, kindname, "rev", "must be a revision number (1, 2, ...)",
                         "必須是版本號（1、2…）");
+    it = cJSON_GetObjectItemCaseSensitive(rec, "kind_version");
+    if (it && (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
+               it->valuedouble < 1 || it->valuedouble > 1e6))
+        return env_fail(eb, lang, kindname, "kind_version",
+                        "must be the version of the kind the record was made with (1, 2, ...)",
+                        "必須是建立紀錄時的類別版本（1、2…）");
     if ((err = check_text(rec, "device", 64, 1, kindname, lang, eb)) != BB_OK ||
         (err = check_text(rec, "officer", 32, 1, kindname, lang, eb)) != BB_OK)
         return err;
@@ -429,10 +445,12 @@ bb_err bb_record_validate(const bb_catalog *cat, const cJSON *rec, enum bb_lang 
         (err = check_time_key(rec, "recorded_at", kindname, lang, eb)) != BB_OK)
         return err;
     it = cJSON_GetObjectItemCaseSensitive(rec, "location");
-    if (it && !cJSON_IsNull(it) && check_geo(it, &sub) != BB_OK) {
+    if (it && !cJSON_IsNull(it) && check_geo(it, lang, &sub) != BB_OK) {
         char *text = bb_json_canonical(it), val[80];
         quote_value(val, sizeof val, text ? text : "?");
         free(text);
+        if (lang != BB_LANG_EN)
+            return bb_fail(eb, BB_ERR_INVALID, "%s：「location」：%s：%s", kindname, val, sub.msg);
         return bb_fail(eb, BB_ERR_INVALID, "%s: \"location\": %s: %s", kindname, val, sub.msg);
     }
     if (strcmp(status, "void") == 0) {
@@ -453,7 +471,31 @@ bb_err bb_record_validate(const bb_catalog *cat, const cJSON *rec, enum bb_lang 
             k->name, "");
         return field_fail(eb, lang, k, bb_kind_field(k, "ended_at"), msg);
     }
-    return BB_OK;
+    return bb_rules_check(k, rec, lang, eb);
+}
+
+const struct bb_field *bb_record_envelope_field(const char *name)
+{
+    static const struct bb_field env[] = {
+        {.name = "occurred_at", .type = BB_F_DATETIME, .required = true,
+         .label = {"發生時間", "When it happened"},
+         .default_kind = BB_DEFAULT_NOW, .max_length = BB_TEXT_MAX_DEFAULT},
+        {.name = "location", .type = BB_F_GEO,
+         .label = {"位置（緯度,經度）", "Location (lat,lon)"},
+         .help = {"例如 24.1477,120.6736；不知道可留空", "e.g. 24.1477,120.6736; may be left empty"},
+         .max_length = BB_TEXT_MAX_DEFAULT},
+        {.name = "org_unit", .type = BB_F_REF, .ref = "units", .required = true,
+         .label = {"填報單位", "Org unit"},
+         .default_kind = BB_DEFAULT_UNIT, .max_length = BB_TEXT_MAX_DEFAULT},
+        {.name = "recorded_at", .type = BB_F_DATETIME, .required = true, .ask_never = true,
+         .label = {"登錄時間", "Recorded at"}, .default_kind = BB_DEFAULT_NOW,
+         .max_length = BB_TEXT_MAX_DEFAULT},
+    };
+    size_t i;
+    for (i = 0; i < sizeof env / sizeof env[0]; i++)
+        if (strcmp(env[i].name, name) == 0)
+            return &env[i];
+    return NULL;
 }
 
 /* ---- coercion of typed-in text ---- */
@@ -474,6 +516,88 @@ static int parse_bool(const char *s, int *out)
             return 1;
         }
     return 0;
+}
+
+/* Case-insensitive "needle occurs in hay" for ASCII; bytes as they are otherwise. */
+static int contains_fold(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return 0;
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
+static int alias_has(const struct bb_ref_item *it, const char *text)
+{
+    size_t i;
+    for (i = 0; i < it->naliases; i++)
+        if (contains_fold(it->aliases[i], text))
+            return 1;
+    return 0;
+}
+
+/*
+ * A reference value as a person types it: the code in any case (bp-df), the
+ * name in either language (東豐自行車綠廊), or a part of the name that only
+ * one entry has (東豐, 中港).  *code is NULL when nothing matches (the field
+ * check then says so); a part that several entries share is refused with
+ * the candidates, so the officer can type more.
+ */
+static bb_err ref_lookup(const bb_catalog *cat, const struct bb_kind *k,
+                         const struct bb_field *f, const char *text, enum bb_lang lang,
+                         const char **code, bb_errbuf *eb)
+{
+    const struct bb_ref_item *it, *only = NULL;
+    size_t i, n = bb_catalog_ref_count(cat, f->ref), hits = 0, used = 0;
+    char up[40], names[480], msg[768], val[80];
+
+    *code = NULL;
+    for (i = 0; text[i] && i < sizeof up - 1; i++)
+        up[i] = (char)toupper((unsigned char)text[i]);
+    up[i] = '\0';
+    if (!text[i] && (it = bb_catalog_ref(cat, f->ref, up)) != NULL) {
+        *code = it->code;
+        return BB_OK;
+    }
+    for (i = 0; i < n; i++) {
+        it = bb_catalog_ref_at(cat, f->ref, i);
+        if ((it->label.zh && strcmp(it->label.zh, text) == 0) ||
+            (it->label.en && strcasecmp(it->label.en, text) == 0)) {
+            *code = it->code;
+            return BB_OK;
+        }
+    }
+    names[0] = '\0';
+    for (i = 0; i < n; i++) {
+        it = bb_catalog_ref_at(cat, f->ref, i);
+        if ((it->label.zh && contains_fold(it->label.zh, text)) ||
+            (it->label.en && contains_fold(it->label.en, text)) || alias_has(it, text)) {
+            if (hits++ == 0)
+                only = it;
+            if (hits <= 6 && used < sizeof names - 1) {
+                int w = snprintf(names + used, sizeof names - used, "%s%s %s",
+                                 hits > 1 ? (lang == BB_LANG_EN ? "; " : "；") : "", it->code,
+                                 bb_label(&it->label, lang, ""));
+                used = w < 0 ? used : used + (size_t)w >= sizeof names ? sizeof names - 1
+                                                                       : used + (size_t)w;
+            }
+        }
+    }
+    if (hits == 1) {
+        *code = only->code;
+        return BB_OK;
+    }
+    if (hits > 1) {
+        quote_value(val, sizeof val, text);
+        MSG(msg, lang, "\"%s\" matches %zu entries: %s%s; type more of the name or the code",
+            "「%s」符合 %zu 筆：%s%s；請輸入更完整的名稱或代碼", val, hits, names,
+            hits > 6 ? (lang == BB_LANG_EN ? " ..." : "…") : "");
+        return field_fail(eb, lang, k, f, msg);
+    }
+    return BB_OK;
 }
 
 bb_err bb_record_coerce(const bb_catalog *cat, const struct bb_kind *k,
@@ -547,26 +671,24 @@ bb_err bb_record_coerce(const bb_catalog *cat, const struct bb_kind *k,
         int64_t t;
         int off;
         char iso[BB_TIME_MAX];
-        if (bb_time_parse_loose(text, now, &t, &off, &sub) != BB_OK)
+        if (bb_time_parse_loose_lang(text, now, lang, &t, &off, &sub) != BB_OK)
             return field_fail(eb, lang, k, f, sub.msg);
         bb_time_format(t, off, iso);
         v = cJSON_CreateString(iso);
         break;
     }
     case BB_F_REF: {
-        char code[40];
-        size_t i, n = strlen(text);
-        if (n >= sizeof code)
-            n = sizeof code - 1;
-        for (i = 0; i < n; i++)
-            code[i] = (char)toupper((unsigned char)text[i]);
-        code[n] = '\0';
-        v = cJSON_CreateString(bb_catalog_ref(cat, f->ref, code) ? code : text);
+        const char *code = NULL;
+        if ((err = ref_lookup(cat, k, f, text, lang, &code, eb)) != BB_OK)
+            return err;
+        v = cJSON_CreateString(code ? code : text);   /* unknown: reported by the check */
         break;
     }
     case BB_F_GEO:
-        if (bb_geo_parse(text, &v, &sub) != BB_OK)
-            return field_fail(eb, lang, k, f, sub.msg);
+        if (bb_geo_parse_lang(text, lang, &v, &sub) != BB_OK) {
+            MSG(msg, lang, "\"%s\": %.600s", "「%s」：%.600s", val, sub.msg);
+            return field_fail(eb, lang, k, f, msg);
+        }
         break;
     }
     if (!v)

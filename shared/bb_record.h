@@ -2,7 +2,7 @@
  * bb_record — one record from the field: its envelope, its data, and the
  * rules that decide whether it may be stored (DESIGN.md §3).
  *
- *   {"id":UUIDv7,"kind":..,"rev":n,"status":"draft|final|void",
+ *   {"id":UUIDv7,"kind":..,"kind_version":n,"rev":n,"status":"draft|final|void",
  *    "device":..,"officer":..,"org_unit":..,"occurred_at":ISO,
  *    "recorded_at":ISO,"location":{"lat":..,"lon":..},"data":{..},
  *    "void_reason":".." (void only)}
@@ -51,7 +51,10 @@ bb_err bb_record_check_field(const bb_catalog *cat, const struct bb_kind *k,
 bb_err bb_record_check_data(const bb_catalog *cat, const struct bb_kind *k,
                             const cJSON *data, enum bb_lang lang, bb_errbuf *eb);
 
-/* Check a whole record: envelope and data. */
+/*
+ * Check a whole record: envelope, data, and the kind's rules across fields
+ * that hold for the record's kind_version (bb_rules.h).
+ */
 bb_err bb_record_validate(const bb_catalog *cat, const cJSON *rec, enum bb_lang lang,
                           bb_errbuf *eb);
 
@@ -63,8 +66,20 @@ bb_err bb_record_validate(const bb_catalog *cat, const cJSON *rec, enum bb_lang 
  */
 void bb_record_normalize(const bb_catalog *cat, cJSON *rec);
 
+/*
+ * The envelope keys a form asks like fields: occurred_at, location,
+ * org_unit (and recorded_at, never asked), as field definitions with zh-TW
+ * and English labels; NULL for any other name.
+ */
+const struct bb_field *bb_record_envelope_field(const char *name);
+
+/* A field type as people read it: 選項, 整數, ...; bb_ftype_name in English. */
+const char *bb_ftype_label(enum bb_ftype t, enum bb_lang lang);
+
 /* Parse "lat,lon" into a geo object (ranges checked). */
 bb_err bb_geo_parse(const char *text, cJSON **out, bb_errbuf *eb);
+/* The same, with the message in lang (bb_geo_parse writes English). */
+bb_err bb_geo_parse_lang(const char *text, enum bb_lang lang, cJSON **out, bb_errbuf *eb);
 
 /* True when field f must be present given the rest of data. */
 int bb_record_field_required(const struct bb_kind *k, const struct bb_field *f,

@@ -34,12 +34,22 @@ static const char PERIOD_FORMS[] =
     "(2018Q3), a month (2018-03, 107-03, 107/03), a day (2018-03-15, "
     "107/03/15), a range FROM..TO of those (2018-01..2018-03), or "
     "[2018-01-01,2018-07-01)";
+static const char PERIOD_FORMS_ZH[] =
+    "應為年（2018 或 107）、半年（2018H1、107H2）、季（2018Q3）、"
+    "月（2018-03、107-03、107/03）、日（2018-03-15、107/03/15）、"
+    "以上兩者組成的區間 FROM..TO（2018-01..2018-03），或 "
+    "[2018-01-01,2018-07-01)";
 static const char RFC3339_FORM[] =
     "YYYY-MM-DDTHH:MM:SS followed by Z or +HH:MM, "
     "e.g. 2018-03-15T14:20:00+08:00";
+static const char RFC3339_FORM_ZH[] =
+    "YYYY-MM-DDTHH:MM:SS 後接 Z 或 +HH:MM，例如 2018-03-15T14:20:00+08:00";
 static const char LOOSE_FORMS[] =
     "use 2018-03-15 14:20, 107/03/15 14:20, 2018-03-15, 107/03/15, "
     "14:20 (today), now, or 2018-03-15T14:20:00+08:00";
+static const char LOOSE_FORMS_ZH[] =
+    "請用 2018-03-15 14:20、107/03/15 14:20、2018-03-15、107/03/15、"
+    "14:20（今天）、now 或 2018-03-15T14:20:00+08:00";
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -183,14 +193,16 @@ static int sc_pos(const scan *sc)
 }
 
 /* Refuse inputs over INPUT_MAX bytes; *len is the length of the rest. */
-static bb_err check_length(const char *s, size_t *len, bb_errbuf *eb)
+static bb_err check_length(const char *s, size_t *len, enum bb_lang lang,
+                           bb_errbuf *eb)
 {
     quoted q;
 
     *len = strnlen(s, INPUT_MAX + 1);
     if (*len > INPUT_MAX)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: too long (over %d characters)",
-                       quote(s, &q), INPUT_MAX);
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: too long (over %d characters)",
+                            "%s：太長（超過 %d 個字元）"), quote(s, &q), INPUT_MAX);
     return BB_OK;
 }
 
@@ -205,12 +217,12 @@ static void trim(const char **b, const char **e)
 
 /* The input, length-checked, as a trimmed slice [*b, *e). */
 static bb_err slice_input(const char *s, const char **b, const char **e,
-                          bb_errbuf *eb)
+                          enum bb_lang lang, bb_errbuf *eb)
 {
     size_t len;
     bb_err rc;
 
-    if ((rc = check_length(s, &len, eb)) != BB_OK)
+    if ((rc = check_length(s, &len, lang, eb)) != BB_OK)
         return rc;
     *b = s;
     *e = s + len;
@@ -383,34 +395,45 @@ bb_err bb_time_now_taipei(char out[BB_TIME_MAX])
     return bb_time_format(bb_time_now(), BB_TAIPEI_OFFSET_MIN, out);
 }
 
-static bb_err check_date(const char *s, int y, int m, int d, bb_errbuf *eb)
+static bb_err check_date(const char *s, int y, int m, int d, enum bb_lang lang,
+                         bb_errbuf *eb)
 {
     quoted q;
 
     if (m < 1 || m > 12)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: month %d is not 1-12",
+        return bb_fail(eb, BB_ERR_INVALID, BB_L(lang, "%s: month %d is not 1-12",
+                                                "%s：沒有 %d 月（月份為 1-12）"),
                        quote(s, &q), m);
     if (d < 1 || d > days_in_month(y, m))
-        return bb_fail(eb, BB_ERR_INVALID, "%s: day %d does not exist in %04d-%02d",
-                       quote(s, &q), d, y, m);
+        return lang == BB_LANG_EN
+                   ? bb_fail(eb, BB_ERR_INVALID, "%s: day %d does not exist in %04d-%02d",
+                             quote(s, &q), d, y, m)
+                   : bb_fail(eb, BB_ERR_INVALID, "%s：%04d-%02d 沒有 %d 日", quote(s, &q), y,
+                             m, d);
     return BB_OK;
 }
 
-static bb_err check_clock(const char *s, int h, int mi, int sec, bb_errbuf *eb)
+static bb_err check_clock(const char *s, int h, int mi, int sec, enum bb_lang lang,
+                          bb_errbuf *eb)
 {
     quoted q;
 
     if (h > 23)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: hour %d is not 0-23 "
-                       "(midnight is 00:00 of the next day)", quote(s, &q), h);
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: hour %d is not 0-23 (midnight is 00:00 of the next day)",
+                            "%s：沒有 %d 時（時為 0-23；午夜 12 點是隔天的 00:00）"),
+                       quote(s, &q), h);
     if (mi > 59)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: minute %d is not 0-59",
+        return bb_fail(eb, BB_ERR_INVALID, BB_L(lang, "%s: minute %d is not 0-59",
+                                                "%s：沒有 %d 分（分為 0-59）"),
                        quote(s, &q), mi);
     if (sec == 60)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: second 60 (a leap second) "
-                       "cannot be stored; use 59", quote(s, &q));
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: second 60 (a leap second) cannot be stored; use 59",
+                            "%s：無法儲存第 60 秒（閏秒）；請用 59"), quote(s, &q));
     if (sec > 60)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: second %d is not 0-59",
+        return bb_fail(eb, BB_ERR_INVALID, BB_L(lang, "%s: second %d is not 0-59",
+                                                "%s：沒有 %d 秒（秒為 0-59）"),
                        quote(s, &q), sec);
     return BB_OK;
 }
@@ -434,7 +457,8 @@ static bool skip_fraction(scan *sc)
  * "Z", "z" or "+HH:MM"/"-HH:MM" at the cursor.  The caller has checked that
  * one of Z, z, + or - is there; anything malformed after it is an error.
  */
-static bb_err parse_offset(const char *s, scan *sc, int *off, bb_errbuf *eb)
+static bb_err parse_offset(const char *s, scan *sc, int *off, enum bb_lang lang,
+                           bb_errbuf *eb)
 {
     int sign, h, mi;
     quoted q;
@@ -445,12 +469,15 @@ static bb_err parse_offset(const char *s, scan *sc, int *off, bb_errbuf *eb)
     }
     sign = *sc->p++ == '-' ? -1 : 1;
     if (!sc_num(sc, 2, 2, &h) || !sc_take(sc, ':') || !sc_num(sc, 2, 2, &mi))
-        return bb_fail(eb, BB_ERR_INVALID, "%s: the UTC offset must be +HH:MM "
-                       "or -HH:MM (e.g. +08:00), or Z", quote(s, &q));
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: the UTC offset must be +HH:MM or -HH:MM (e.g. +08:00), or Z",
+                            "%s：時區須為 +HH:MM 或 -HH:MM（例如 +08:00），或 Z"),
+                       quote(s, &q));
     if (mi > 59 || h * 60 + mi > OFFSET_MAX_MIN)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: offset %c%02d:%02d is not "
-                       "within -14:00..+14:00", quote(s, &q),
-                       sign < 0 ? '-' : '+', h, mi);
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: offset %c%02d:%02d is not within -14:00..+14:00",
+                            "%s：時區 %c%02d:%02d 不在 -14:00..+14:00 之間"),
+                       quote(s, &q), sign < 0 ? '-' : '+', h, mi);
     *off = sign * (h * 60 + mi);
     return BB_OK;
 }
@@ -461,11 +488,19 @@ static bool offset_ahead(const scan *sc)
            sc_peek(sc, '-');
 }
 
+/* what: what was expected, in lang. */
 static bb_err strict_syntax(const char *s, const scan *sc, const char *what,
-                            bb_errbuf *eb)
+                            enum bb_lang lang, bb_errbuf *eb)
 {
     quoted q;
 
+    if (lang != BB_LANG_EN) {
+        if (sc_eof(sc))
+            return bb_fail(eb, BB_ERR_INVALID, "%s：應有%s，但文字已結束；格式為 %s",
+                           quote(s, &q), what, RFC3339_FORM_ZH);
+        return bb_fail(eb, BB_ERR_INVALID, "%s：第 %d 個字元應為%s；格式為 %s",
+                       quote(s, &q), sc_pos(sc), what, RFC3339_FORM_ZH);
+    }
     if (sc_eof(sc))
         return bb_fail(eb, BB_ERR_INVALID, "%s: expected %s but the text ends; "
                        "the form is %s", quote(s, &q), what, RFC3339_FORM);
@@ -476,43 +511,53 @@ static bb_err strict_syntax(const char *s, const scan *sc, const char *what,
 
 /* Strict RFC 3339 over the slice in sc; s is the whole input, for messages. */
 static bb_err parse_rfc3339(const char *s, scan *sc, int64_t *unix_s,
-                            int *offset_min, bb_errbuf *eb)
+                            int *offset_min, enum bb_lang lang, bb_errbuf *eb)
 {
     int y, m, d, h, mi, sec, off;
     bb_err rc;
     quoted q;
 
     if (!sc_num(sc, 4, 4, &y))
-        return strict_syntax(s, sc, "a 4-digit year", eb);
+        return strict_syntax(s, sc, BB_L(lang, "a 4-digit year", " 4 位數的年份"), lang, eb);
     if (!sc_take(sc, '-') || !sc_num(sc, 2, 2, &m))
-        return strict_syntax(s, sc, "'-' and a 2-digit month", eb);
+        return strict_syntax(s, sc, BB_L(lang, "'-' and a 2-digit month", "「-」和 2 位數的月份"),
+                             lang, eb);
     if (!sc_take(sc, '-') || !sc_num(sc, 2, 2, &d))
-        return strict_syntax(s, sc, "'-' and a 2-digit day", eb);
-    if ((rc = check_date(s, y, m, d, eb)) != BB_OK)
+        return strict_syntax(s, sc, BB_L(lang, "'-' and a 2-digit day", "「-」和 2 位數的日"),
+                             lang, eb);
+    if ((rc = check_date(s, y, m, d, lang, eb)) != BB_OK)
         return rc;
     if (!sc_take(sc, 'T') && !sc_take(sc, 't'))
-        return strict_syntax(s, sc, "'T' between date and time", eb);
+        return strict_syntax(s, sc, BB_L(lang, "'T' between date and time",
+                                         "日期與時間之間的「T」"), lang, eb);
     if (!sc_num(sc, 2, 2, &h))
-        return strict_syntax(s, sc, "a 2-digit hour", eb);
+        return strict_syntax(s, sc, BB_L(lang, "a 2-digit hour", " 2 位數的時"), lang, eb);
     if (!sc_take(sc, ':') || !sc_num(sc, 2, 2, &mi))
-        return strict_syntax(s, sc, "':' and 2-digit minutes", eb);
+        return strict_syntax(s, sc, BB_L(lang, "':' and 2-digit minutes", "「:」和 2 位數的分"),
+                             lang, eb);
     if (!sc_take(sc, ':') || !sc_num(sc, 2, 2, &sec))
-        return strict_syntax(s, sc, "':' and 2-digit seconds", eb);
-    if ((rc = check_clock(s, h, mi, sec, eb)) != BB_OK)
+        return strict_syntax(s, sc, BB_L(lang, "':' and 2-digit seconds", "「:」和 2 位數的秒"),
+                             lang, eb);
+    if ((rc = check_clock(s, h, mi, sec, lang, eb)) != BB_OK)
         return rc;
     if (!skip_fraction(sc))
-        return strict_syntax(s, sc, "1-9 digits of a fraction of a second", eb);
+        return strict_syntax(s, sc, BB_L(lang, "1-9 digits of a fraction of a second",
+                                         " 1-9 位數的秒小數"), lang, eb);
     if (sc_eof(sc))
-        return bb_fail(eb, BB_ERR_INVALID, "%s: no UTC offset; add one, e.g. "
-                       "\"+08:00\" for Taipei time or \"Z\" for UTC",
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: no UTC offset; add one, e.g. \"+08:00\" for Taipei "
+                                  "time or \"Z\" for UTC",
+                            "%s：沒有時區；請加上，例如臺北時間「+08:00」或世界標準時間「Z」"),
                        quote(s, &q));
     if (!offset_ahead(sc))
-        return strict_syntax(s, sc, "Z or an offset like +08:00", eb);
-    if ((rc = parse_offset(s, sc, &off, eb)) != BB_OK)
+        return strict_syntax(s, sc, BB_L(lang, "Z or an offset like +08:00",
+                                         " Z 或時區（例如 +08:00）"), lang, eb);
+    if ((rc = parse_offset(s, sc, &off, lang, eb)) != BB_OK)
         return rc;
     if (!sc_eof(sc))
-        return bb_fail(eb, BB_ERR_INVALID, "%s: unexpected text after the "
-                       "offset at character %d", quote(s, &q), sc_pos(sc));
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: unexpected text after the offset at character %d",
+                            "%s：時區後面第 %d 個字元起有多餘的文字"), quote(s, &q), sc_pos(sc));
     *unix_s = bb_days_from_civil(y, m, d) * DAY_S + h * 3600 + mi * 60 + sec -
               (int64_t)off * 60;
     if (offset_min)
@@ -523,17 +568,23 @@ static bb_err parse_rfc3339(const char *s, scan *sc, int64_t *unix_s,
 bb_err bb_time_parse(const char *s, int64_t *unix_s, int *offset_min,
                      bb_errbuf *eb)
 {
+    return bb_time_parse_lang(s, BB_LANG_EN, unix_s, offset_min, eb);
+}
+
+bb_err bb_time_parse_lang(const char *s, enum bb_lang lang, int64_t *unix_s,
+                          int *offset_min, bb_errbuf *eb)
+{
     size_t len;
     scan sc;
     bb_err rc;
 
     if (!s || !unix_s)
         return bb_fail(eb, BB_ERR_INTERNAL, "bb_time_parse: NULL argument");
-    if ((rc = check_length(s, &len, eb)) != BB_OK)
+    if ((rc = check_length(s, &len, lang, eb)) != BB_OK)
         return rc;
     /* Strict: no trimming, blanks are not part of RFC 3339. */
     sc = (scan){ s, s + len, s };
-    return parse_rfc3339(s, &sc, unix_s, offset_min, eb);
+    return parse_rfc3339(s, &sc, unix_s, offset_min, lang, eb);
 }
 
 /*
@@ -541,43 +592,56 @@ bb_err bb_time_parse(const char *s, int64_t *unix_s, int *offset_min,
  * are ROC.  Both must land in YEAR_FIRST..YEAR_LAST.
  */
 static bb_err year_from_digits(const char *s, int ndigits, int v, int *y,
-                               bb_errbuf *eb)
+                               enum bb_lang lang, bb_errbuf *eb)
 {
     quoted q;
 
     if (ndigits == 4) {
         if (v < YEAR_FIRST || v > YEAR_LAST)
-            return bb_fail(eb, BB_ERR_INVALID, "%s: year %d is outside "
-                           "%d-%d", quote(s, &q), v, YEAR_FIRST, YEAR_LAST);
+            return bb_fail(eb, BB_ERR_INVALID, BB_L(lang, "%s: year %d is outside %d-%d",
+                                                    "%s：%d 年不在 %d-%d 年之間"),
+                           quote(s, &q), v, YEAR_FIRST, YEAR_LAST);
         *y = v;
         return BB_OK;
     }
     if (v < 1 || v > ROC_LAST)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: ROC year %d is outside 1-%d "
-                       "(write Gregorian years with 4 digits)", quote(s, &q),
-                       v, ROC_LAST);
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: ROC year %d is outside 1-%d (write Gregorian years "
+                                  "with 4 digits)",
+                            "%s：民國 %d 年不在 1-%d 年之間（西元年請寫 4 位數）"),
+                       quote(s, &q), v, ROC_LAST);
     *y = v + ROC_BASE;
     return BB_OK;
 }
 
 /* A year of 1-4 digits at the cursor (see year_from_digits). */
-static bb_err scan_year(const char *s, scan *sc, int *y, bb_errbuf *eb)
+static bb_err scan_year(const char *s, scan *sc, int *y, enum bb_lang lang, bb_errbuf *eb)
 {
     int n = sc_count_digits(sc), v;
     quoted q;
 
     if (n > 4)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: a year has 4 digits (2018) or, "
-                       "in the ROC calendar, 1-3 (107)", quote(s, &q));
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: a year has 4 digits (2018) or, in the ROC calendar, "
+                                  "1-3 (107)",
+                            "%s：西元年為 4 位數（2018），民國年為 1-3 位數（107）"),
+                       quote(s, &q));
     if (!sc_num(sc, 1, 4, &v))
         return BB_ERR_INVALID;          /* caller checked there are digits */
-    return year_from_digits(s, n, v, y, eb);
+    return year_from_digits(s, n, v, y, lang, eb);
 }
 
-static bb_err loose_syntax(const char *s, const scan *sc, bb_errbuf *eb)
+static bb_err loose_syntax(const char *s, const scan *sc, enum bb_lang lang, bb_errbuf *eb)
 {
     quoted q;
 
+    if (lang != BB_LANG_EN) {
+        if (sc_eof(sc))
+            return bb_fail(eb, BB_ERR_INVALID, "%s：日期或時間不完整；%s", quote(s, &q),
+                           LOOSE_FORMS_ZH);
+        return bb_fail(eb, BB_ERR_INVALID, "%s：不是日期時間（第 %d 個字元）；%s",
+                       quote(s, &q), sc_pos(sc), LOOSE_FORMS_ZH);
+    }
     if (sc_eof(sc))
         return bb_fail(eb, BB_ERR_INVALID, "%s: incomplete date or time; %s",
                        quote(s, &q), LOOSE_FORMS);
@@ -586,18 +650,19 @@ static bb_err loose_syntax(const char *s, const scan *sc, bb_errbuf *eb)
 }
 
 /* H[H]:MM[:SS[.fraction]] -> seconds into the day. */
-static bb_err loose_clock(const char *s, scan *sc, int *secs, bb_errbuf *eb)
+static bb_err loose_clock(const char *s, scan *sc, int *secs, enum bb_lang lang,
+                          bb_errbuf *eb)
 {
     int h, mi, sec = 0;
     bb_err rc;
 
     if (!sc_num(sc, 1, 2, &h) || !sc_take(sc, ':') || !sc_num(sc, 2, 2, &mi))
-        return loose_syntax(s, sc, eb);
+        return loose_syntax(s, sc, lang, eb);
     if (sc_take(sc, ':')) {
         if (!sc_num(sc, 2, 2, &sec) || !skip_fraction(sc))
-            return loose_syntax(s, sc, eb);
+            return loose_syntax(s, sc, lang, eb);
     }
-    if ((rc = check_clock(s, h, mi, sec, eb)) != BB_OK)
+    if ((rc = check_clock(s, h, mi, sec, lang, eb)) != BB_OK)
         return rc;
     *secs = h * 3600 + mi * 60 + sec;
     return BB_OK;
@@ -605,6 +670,12 @@ static bb_err loose_clock(const char *s, scan *sc, int *secs, bb_errbuf *eb)
 
 bb_err bb_time_parse_loose(const char *s, int64_t now, int64_t *unix_s,
                            int *offset_min, bb_errbuf *eb)
+{
+    return bb_time_parse_loose_lang(s, now, BB_LANG_EN, unix_s, offset_min, eb);
+}
+
+bb_err bb_time_parse_loose_lang(const char *s, int64_t now, enum bb_lang lang,
+                                int64_t *unix_s, int *offset_min, bb_errbuf *eb)
 {
     const char *b, *e;
     int y, m, d, secs = 0, off = BB_TAIPEI_OFFSET_MIN, n;
@@ -616,15 +687,16 @@ bb_err bb_time_parse_loose(const char *s, int64_t now, int64_t *unix_s,
 
     if (!s || !unix_s)
         return bb_fail(eb, BB_ERR_INTERNAL, "bb_time_parse_loose: NULL argument");
-    if ((rc = slice_input(s, &b, &e, eb)) != BB_OK)
+    if ((rc = slice_input(s, &b, &e, lang, eb)) != BB_OK)
         return rc;
     if (b == e)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: empty; %s", quote(s, &q),
-                       LOOSE_FORMS);
+        return lang == BB_LANG_EN
+                   ? bb_fail(eb, BB_ERR_INVALID, "%s: empty; %s", quote(s, &q), LOOSE_FORMS)
+                   : bb_fail(eb, BB_ERR_INVALID, "%s：空白；%s", quote(s, &q), LOOSE_FORMS_ZH);
     sc = (scan){ b, e, s };
 
     /* A full RFC 3339 timestamp is taken as it is, whatever its year. */
-    if (parse_rfc3339(s, &sc, &t, &off, NULL) == BB_OK) {
+    if (parse_rfc3339(s, &sc, &t, &off, lang, NULL) == BB_OK) {
         *unix_s = t;
         if (offset_min)
             *offset_min = off;
@@ -639,27 +711,29 @@ bb_err bb_time_parse_loose(const char *s, int64_t now, int64_t *unix_s,
     } else {
         n = sc_count_digits(&sc);
         if (n == 0 || n >= e - b)
-            return loose_syntax(s, &sc, eb);
+            return loose_syntax(s, &sc, lang, eb);
         sep = b[n];
         if (sep == ':') {
             /* A time alone: today, in Taipei, relative to now. */
-            if ((rc = loose_clock(s, &sc, &secs, eb)) != BB_OK)
+            if ((rc = loose_clock(s, &sc, &secs, lang, eb)) != BB_OK)
                 return rc;
             if (!sc_eof(&sc))
-                return loose_syntax(s, &sc, eb);
+                return loose_syntax(s, &sc, lang, eb);
             if (!unix_in_range(now))
-                return bb_fail(eb, BB_ERR_INVALID, "%s: the current time "
-                               "(%" PRId64 ") is outside years 0000-9999",
+                return bb_fail(eb, BB_ERR_INVALID,
+                               BB_L(lang, "%s: the current time (%" PRId64 ") is outside "
+                                          "years 0000-9999",
+                                    "%s：目前時間（%" PRId64 "）不在 0000-9999 年之間"),
                                quote(s, &q), now);
             t = bb_taipei_day(now) * DAY_S - TAIPEI_S + secs;
         } else if (sep == '-' || sep == '/') {
-            if ((rc = scan_year(s, &sc, &y, eb)) != BB_OK)
+            if ((rc = scan_year(s, &sc, &y, lang, eb)) != BB_OK)
                 return rc;
             sc.p++;                                 /* the separator */
             if (!sc_num(&sc, 1, 2, &m) || !sc_take(&sc, sep) ||
                 !sc_num(&sc, 1, 2, &d))
-                return loose_syntax(s, &sc, eb);
-            if ((rc = check_date(s, y, m, d, eb)) != BB_OK)
+                return loose_syntax(s, &sc, lang, eb);
+            if ((rc = check_date(s, y, m, d, lang, eb)) != BB_OK)
                 return rc;
             if (!sc_eof(&sc)) {
                 if (sc_take(&sc, 'T') || sc_take(&sc, 't')) {
@@ -668,24 +742,25 @@ bb_err bb_time_parse_loose(const char *s, int64_t now, int64_t *unix_s,
                     while (!sc_eof(&sc) && is_blank(*sc.p))
                         sc.p++;
                 } else {
-                    return loose_syntax(s, &sc, eb);
+                    return loose_syntax(s, &sc, lang, eb);
                 }
-                if ((rc = loose_clock(s, &sc, &secs, eb)) != BB_OK)
+                if ((rc = loose_clock(s, &sc, &secs, lang, eb)) != BB_OK)
                     return rc;
                 if (offset_ahead(&sc) &&
-                    (rc = parse_offset(s, &sc, &off, eb)) != BB_OK)
+                    (rc = parse_offset(s, &sc, &off, lang, eb)) != BB_OK)
                     return rc;
                 if (!sc_eof(&sc))
-                    return loose_syntax(s, &sc, eb);
+                    return loose_syntax(s, &sc, lang, eb);
             }
             t = bb_days_from_civil(y, m, d) * DAY_S + secs - (int64_t)off * 60;
         } else {
             sc.p += n;
-            return loose_syntax(s, &sc, eb);
+            return loose_syntax(s, &sc, lang, eb);
         }
     }
     if (!unix_in_range(t))
-        return bb_fail(eb, BB_ERR_INVALID, "%s: outside years 0000-9999",
+        return bb_fail(eb, BB_ERR_INVALID, BB_L(lang, "%s: outside years 0000-9999",
+                                                "%s：不在 0000-9999 年之間"),
                        quote(s, &q));
     *unix_s = t;
     if (offset_min)
@@ -811,10 +886,18 @@ bb_err bb_period_from_days(int64_t from_day, int64_t to_day, bb_period *p,
     return BB_OK;
 }
 
-static bb_err period_syntax(const char *s, const scan *sc, bb_errbuf *eb)
+static bb_err period_syntax(const char *s, const scan *sc, enum bb_lang lang,
+                            bb_errbuf *eb)
 {
     quoted q;
 
+    if (lang != BB_LANG_EN) {
+        if (sc_eof(sc))
+            return bb_fail(eb, BB_ERR_INVALID, "%s：期間不完整；%s", quote(s, &q),
+                           PERIOD_FORMS_ZH);
+        return bb_fail(eb, BB_ERR_INVALID, "%s：不是期間（第 %d 個字元）；%s", quote(s, &q),
+                       sc_pos(sc), PERIOD_FORMS_ZH);
+    }
     if (sc_eof(sc))
         return bb_fail(eb, BB_ERR_INVALID, "%s: incomplete period; %s",
                        quote(s, &q), PERIOD_FORMS);
@@ -828,7 +911,7 @@ static bb_err period_syntax(const char *s, const scan *sc, bb_errbuf *eb)
  */
 static bb_err parse_single(const char *s, const char *b, const char *e,
                            int64_t *from, int64_t *to, bb_period_kind *kind,
-                           bb_errbuf *eb)
+                           enum bb_lang lang, bb_errbuf *eb)
 {
     scan sc = { b, e, s };
     int y, m, d, x;
@@ -837,8 +920,8 @@ static bb_err parse_single(const char *s, const char *b, const char *e,
     quoted q;
 
     if (sc_count_digits(&sc) == 0)
-        return period_syntax(s, &sc, eb);
-    if ((rc = scan_year(s, &sc, &y, eb)) != BB_OK)
+        return period_syntax(s, &sc, lang, eb);
+    if ((rc = scan_year(s, &sc, &y, lang, eb)) != BB_OK)
         return rc;
     if (sc_eof(&sc)) {
         *from = bb_days_from_civil(y, 1, 1);
@@ -851,12 +934,14 @@ static bb_err parse_single(const char *s, const char *b, const char *e,
         bool half = c == 'H' || c == 'h';
 
         if (!sc_num(&sc, 1, 2, &x) || !sc_eof(&sc))
-            return period_syntax(s, &sc, eb);
+            return period_syntax(s, &sc, lang, eb);
         if (half && (x < 1 || x > 2))
-            return bb_fail(eb, BB_ERR_INVALID, "%s: half %d is not 1 or 2",
+            return bb_fail(eb, BB_ERR_INVALID, BB_L(lang, "%s: half %d is not 1 or 2",
+                                                    "%s：沒有第 %d 個半年（應為 1 或 2）"),
                            quote(s, &q), x);
         if (!half && (x < 1 || x > 4))
-            return bb_fail(eb, BB_ERR_INVALID, "%s: quarter %d is not 1-4",
+            return bb_fail(eb, BB_ERR_INVALID, BB_L(lang, "%s: quarter %d is not 1-4",
+                                                    "%s：沒有第 %d 季（應為 1-4）"),
                            quote(s, &q), x);
         m = half ? 6 * (x - 1) + 1 : 3 * (x - 1) + 1;
         *from = bb_days_from_civil(y, m, 1);
@@ -866,12 +951,13 @@ static bb_err parse_single(const char *s, const char *b, const char *e,
     }
     if (c != '-' && c != '/') {
         sc.p--;
-        return period_syntax(s, &sc, eb);
+        return period_syntax(s, &sc, lang, eb);
     }
     if (!sc_num(&sc, 1, 2, &m))
-        return period_syntax(s, &sc, eb);
+        return period_syntax(s, &sc, lang, eb);
     if (m < 1 || m > 12)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: month %d is not 1-12",
+        return bb_fail(eb, BB_ERR_INVALID, BB_L(lang, "%s: month %d is not 1-12",
+                                                "%s：沒有 %d 月（月份為 1-12）"),
                        quote(s, &q), m);
     if (sc_eof(&sc)) {
         *from = bb_days_from_civil(y, m, 1);
@@ -880,8 +966,8 @@ static bb_err parse_single(const char *s, const char *b, const char *e,
         return BB_OK;
     }
     if (!sc_take(&sc, c) || !sc_num(&sc, 1, 2, &d) || !sc_eof(&sc))
-        return period_syntax(s, &sc, eb);
-    if ((rc = check_date(s, y, m, d, eb)) != BB_OK)
+        return period_syntax(s, &sc, lang, eb);
+    if ((rc = check_date(s, y, m, d, lang, eb)) != BB_OK)
         return rc;
     *from = bb_days_from_civil(y, m, d);
     *to = *from + 1;
@@ -900,7 +986,7 @@ static const char *find2(const char *b, const char *e, char x, char y)
 
 /* [FROM,TO) with day dates; b..e is trimmed and starts with '['. */
 static bb_err parse_explicit(const char *s, const char *b, const char *e,
-                             int64_t *from, int64_t *to, bb_errbuf *eb)
+                             int64_t *from, int64_t *to, enum bb_lang lang, bb_errbuf *eb)
 {
     const char *comma, *q1, *q2;
     int64_t f1, t1, f2, t2;
@@ -909,32 +995,44 @@ static bb_err parse_explicit(const char *s, const char *b, const char *e,
     quoted q;
 
     if (e[-1] == ']')
-        return bb_fail(eb, BB_ERR_INVALID, "%s: the explicit form is half-open, "
-                       "[FROM,TO) with the day TO excluded; end it with ')'",
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: the explicit form is half-open, [FROM,TO) with the day "
+                                  "TO excluded; end it with ')'",
+                            "%s：明確寫法為半開區間 [FROM,TO)，不含 TO 那天；請以「)」結尾"),
                        quote(s, &q));
     comma = memchr(b, ',', (size_t)(e - b));
     if (e - b < 2 || e[-1] != ')' || !comma ||
         memchr(comma + 1, ',', (size_t)(e - comma - 1)))
-        return bb_fail(eb, BB_ERR_INVALID, "%s: the explicit form is "
-                       "[FROM,TO) with two days, e.g. [2018-01-01,2018-07-01)",
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: the explicit form is [FROM,TO) with two days, e.g. "
+                                  "[2018-01-01,2018-07-01)",
+                            "%s：明確寫法為兩個日期組成的 [FROM,TO)，例如 [2018-01-01,2018-07-01)"),
                        quote(s, &q));
     q1 = b + 1, q2 = comma;
     trim(&q1, &q2);
-    if ((rc = parse_single(s, q1, q2, &f1, &t1, &k1, eb)) != BB_OK)
+    if ((rc = parse_single(s, q1, q2, &f1, &t1, &k1, lang, eb)) != BB_OK)
         return rc;
     q1 = comma + 1, q2 = e - 1;
     trim(&q1, &q2);
-    if ((rc = parse_single(s, q1, q2, &f2, &t2, &k2, eb)) != BB_OK)
+    if ((rc = parse_single(s, q1, q2, &f2, &t2, &k2, lang, eb)) != BB_OK)
         return rc;
     if (k1 != BB_PERIOD_DAY || k2 != BB_PERIOD_DAY)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: both ends of [FROM,TO) must "
-                       "be days, e.g. [2018-01-01,2018-07-01)", quote(s, &q));
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: both ends of [FROM,TO) must be days, e.g. "
+                                  "[2018-01-01,2018-07-01)",
+                            "%s：[FROM,TO) 的兩端都必須是日期，例如 [2018-01-01,2018-07-01)"),
+                       quote(s, &q));
     *from = f1;
     *to = f2;
     return BB_OK;
 }
 
 bb_err bb_period_parse(const char *s, bb_period *p, bb_errbuf *eb)
+{
+    return bb_period_parse_lang(s, BB_LANG_EN, p, eb);
+}
+
+bb_err bb_period_parse_lang(const char *s, enum bb_lang lang, bb_period *p, bb_errbuf *eb)
 {
     const char *b, *e, *dots;
     int64_t from, to, f2, t2;
@@ -944,35 +1042,41 @@ bb_err bb_period_parse(const char *s, bb_period *p, bb_errbuf *eb)
 
     if (!s || !p)
         return bb_fail(eb, BB_ERR_INTERNAL, "bb_period_parse: NULL argument");
-    if ((rc = slice_input(s, &b, &e, eb)) != BB_OK)
+    if ((rc = slice_input(s, &b, &e, lang, eb)) != BB_OK)
         return rc;
     if (b == e)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: no period given; %s",
-                       quote(s, &q), PERIOD_FORMS);
+        return lang == BB_LANG_EN
+                   ? bb_fail(eb, BB_ERR_INVALID, "%s: no period given; %s", quote(s, &q),
+                             PERIOD_FORMS)
+                   : bb_fail(eb, BB_ERR_INVALID, "%s：沒有給期間；%s", quote(s, &q),
+                             PERIOD_FORMS_ZH);
     if (*b == '[') {
-        rc = parse_explicit(s, b, e, &from, &to, eb);
+        rc = parse_explicit(s, b, e, &from, &to, lang, eb);
     } else if ((dots = find2(b, e, '.', '.')) != NULL) {
         const char *lb = b, *le = dots, *rb = dots + 2, *re = e;
 
         trim(&lb, &le);
         trim(&rb, &re);
         if (lb == le || rb == re)
-            return bb_fail(eb, BB_ERR_INVALID, "%s: a range FROM..TO needs a "
-                           "period on both sides, e.g. 2018-01..2018-03",
+            return bb_fail(eb, BB_ERR_INVALID,
+                           BB_L(lang, "%s: a range FROM..TO needs a period on both sides, "
+                                      "e.g. 2018-01..2018-03",
+                                "%s：區間 FROM..TO 兩邊都要有期間，例如 2018-01..2018-03"),
                            quote(s, &q));
-        if ((rc = parse_single(s, lb, le, &from, &t2, &kind, eb)) != BB_OK)
+        if ((rc = parse_single(s, lb, le, &from, &t2, &kind, lang, eb)) != BB_OK)
             return rc;
-        rc = parse_single(s, rb, re, &f2, &to, &kind, eb);
+        rc = parse_single(s, rb, re, &f2, &to, &kind, lang, eb);
     } else {
-        rc = parse_single(s, b, e, &from, &to, &kind, eb);
+        rc = parse_single(s, b, e, &from, &to, &kind, lang, eb);
     }
     if (rc != BB_OK)
         return rc;
     if (to <= from)
-        return bb_fail(eb, BB_ERR_INVALID, "%s: empty period: its end comes "
-                       "before its start", quote(s, &q));
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%s: empty period: its end comes before its start",
+                            "%s：期間是空的：結束早於開始"), quote(s, &q));
     if ((rc = bb_period_from_days(from, to, p, eb)) != BB_OK)
-        bb_errbuf_prefix(eb, "%s", quote(s, &q));
+        bb_errbuf_prefix(eb, "%s", quote(s, &q));   /* cannot fail for parsed ends */
     return rc;
 }
 

@@ -27,6 +27,9 @@
  * input, BB_ERR_INTERNAL for a NULL required argument) and, when eb is not
  * NULL, write a message that quotes the input and says what was expected:
  *   "2018-02-30T10:00:00+08:00": day 30 does not exist in 2018-02
+ * The parsers people type into have a _lang variant that writes the message
+ * in zh-TW or English; the plain ones write English (HQ's logs and tools):
+ *   "2018-02-30T10:00:00+08:00"：2018-02 沒有 30 日
  * Out-parameters are written only on success.  Quoted inputs are cut to a
  * few dozen characters and control characters are escaped, so a message is
  * always one safe line.  Nothing here allocates memory.
@@ -37,6 +40,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "bb_err.h"
+#include "bb_lang.h"
 
 #define BB_TAIPEI_OFFSET_MIN 480   /* Asia/Taipei: UTC+08:00, no DST since 1980 */
 
@@ -60,6 +64,9 @@ int64_t bb_time_now(void);
  */
 bb_err bb_time_parse(const char *s, int64_t *unix_s, int *offset_min,
                      bb_errbuf *eb);
+/* The same, with the message in lang. */
+bb_err bb_time_parse_lang(const char *s, enum bb_lang lang, int64_t *unix_s,
+                          int *offset_min, bb_errbuf *eb);
 
 /*
  * Write the instant as seen at offset_min, e.g. "2018-03-15T14:20:00+08:00";
@@ -88,6 +95,9 @@ bb_err bb_time_now_taipei(char out[BB_TIME_MAX]);
  */
 bb_err bb_time_parse_loose(const char *s, int64_t now, int64_t *unix_s,
                            int *offset_min, bb_errbuf *eb);
+/* The same, with the message in lang. */
+bb_err bb_time_parse_loose_lang(const char *s, int64_t now, enum bb_lang lang,
+                                int64_t *unix_s, int *offset_min, bb_errbuf *eb);
 
 /* ---- calendar ---------------------------------------------------------- */
 
@@ -161,6 +171,8 @@ typedef struct bb_period {
  * digits and lie in 1-289 (1912-2200).  Empty periods are refused.
  */
 bb_err bb_period_parse(const char *s, bb_period *p, bb_errbuf *eb);
+/* The same, with the message in lang. */
+bb_err bb_period_parse_lang(const char *s, enum bb_lang lang, bb_period *p, bb_errbuf *eb);
 
 /*
  * The period [from_day, to_day) of Taipei days, with its kind and label.

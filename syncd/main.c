@@ -6,6 +6,7 @@
  * shared/bb_outbox.c (the store).
  */
 #include "sync_run.h"
+#include "bb_catalog.h"
 #include "bb_log.h"
 
 #include <getopt.h>
@@ -18,9 +19,46 @@
 #define BEATBOOK_VERSION "0.1.0"
 #endif
 
-static void usage(FILE *out)
+static void usage(enum bb_lang lang, FILE *out)
 {
-    fputs("usage: beatbook-syncd [--home DIR] [--once] [-f] [--config FILE] [--check-config]\n"
+    if (lang != BB_LANG_EN) {
+        fputs("用法：beatbook-syncd [--lang zh-TW|en] [--home DIR] [--once] [-f] [--config FILE]\n"
+              "                      [--check-config]\n"
+              "\n"
+              "以 HTTPS 將本機已封裝的批次送到總局，直到總局以簽章的回執確認每一個批次。\n"
+              "需要時先向總局登錄本機，封裝已完成的紀錄，依序傳送批次，並在保留期過後\n"
+              "清除總局已確認的資料。\n"
+              "\n"
+              "選項：\n"
+              "  --home DIR        資料庫資料夾（預設：$BEATBOOK_HOME，否則\n"
+              "                    ~/.local/share/beatbook）\n"
+              "  --once            同步一次：在終端機上顯示進度條，最後印出摘要\n"
+              "                    「已傳送 N，已確認 N，重複 N，遭拒 N」（傳送、總局確認與\n"
+              "                    拒收的批次數；總局已有的紀錄數）\n"
+              "  -f, --foreground  在前景執行常駐程式（一律如此；供 systemd 使用）\n"
+              "  --config FILE     設定檔（預設：DIR/syncd.conf，若存在）\n"
+              "  --check-config    檢查設定、印出後結束\n"
+              "  --lang zh-TW|en   訊息的語言（預設依 LANG，否則為 zh-TW）\n"
+              "  -h, --help        本說明；-V, --version 顯示版本\n"
+              "\n"
+              "設定檔，每行 key = value（# 之後為註解）：\n"
+              "  interval = 5m               兩次同步之間的時間（s、m、h；預設 300 秒）\n"
+              "  retention_days = 30         總局確認後的資料保留天數\n"
+              "  batch_max_records = 5000    每個批次的紀錄筆數上限\n"
+              "  batch_max_bytes = 8M        每個批次的紀錄位元組上限（K、M）\n"
+              "\n"
+              "常駐程式收到 SIGTERM 或 SIGINT 時，會在進行中的請求完成後結束；收到 SIGHUP\n"
+              "時重新讀取設定檔。每個資料庫只能有一個 syncd（鎖定檔 DIR/syncd.lock）。\n"
+              "結束代碼：0 全部已確認（或常駐程式已停止），64 用法錯誤，\n"
+              "          65 總局拒收了批次或紀錄（請見：beatbook status），\n"
+              "          66 沒有資料庫，\n"
+              "          75 有資料需要稍後再試，或另一個 syncd 正在執行，\n"
+              "          78 設定錯誤\n",
+              out);
+        return;
+    }
+    fputs("usage: beatbook-syncd [--lang zh-TW|en] [--home DIR] [--once] [-f] [--config FILE]\n"
+          "                      [--check-config]\n"
           "\n"
           "Send this laptop's sealed batches to HQ over HTTPS until HQ acknowledges each with\n"
           "a signed receipt.  Registers the laptop with HQ first if needed, seals finalized\n"
@@ -35,6 +73,7 @@ static void usage(FILE *out)
           "  -f, --foreground  run the daemon in the foreground (it always does; for systemd)\n"
           "  --config FILE     settings (default: DIR/syncd.conf if it exists)\n"
           "  --check-config    check the settings, print them, and exit\n"
+          "  --lang zh-TW|en   language of messages (default: from LANG, else zh-TW)\n"
           "  -h, --help        this help;  -V, --version  the version\n"
           "\n"
           "config file, key = value ('#' comments):\n"
@@ -61,6 +100,7 @@ int main(int argc, char **argv)
         {"foreground", no_argument, NULL, 'f'},
         {"config", required_argument, NULL, 'c'},
         {"check-config", no_argument, NULL, 'C'},
+        {"lang", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -74,27 +114,58 @@ int main(int argc, char **argv)
 
     memset(&o, 0, sizeof o);
     memset(&eb, 0, sizeof eb);
-    while ((c = getopt_long(argc, argv, "fhV", opts, NULL)) != -1) {
+    /* As beatbook: LANG decides, zh-TW when it says nothing; --lang overrides. */
+    o.lang = getenv("LANG") && *getenv("LANG") ? bb_lang_from_locale(getenv("LANG"))
+                                               : BB_LANG_ZH;
+    opterr = 0;   /* getopt's own messages are English; ours are in o.lang */
+    while ((c = getopt_long(argc, argv, ":fhV", opts, NULL)) != -1) {
+        const char *bad = optind > 0 ? argv[optind - 1] : "?";
         switch (c) {
         case 'H': o.home = optarg; break;
         case 'o': o.once = 1; break;
         case 'f': break;
         case 'c': o.config = optarg; break;
         case 'C': check = 1; break;
-        case 'h': usage(stdout); return 0;
+        case 'l':
+            if (bb_lang_parse(optarg, &o.lang) != BB_OK) {
+                fprintf(stderr, BB_L(o.lang, "beatbook-syncd: --lang: \"%s\" is not supported; "
+                                             "use zh-TW or en\n",
+                                     "beatbook-syncd：--lang：不支援「%s」；請用 zh-TW 或 en\n"),
+                        optarg);
+                return EX_USAGE;
+            }
+            break;
+        case 'h': usage(o.lang, stdout); return 0;
         case 'V': printf("beatbook-syncd %s\n", BEATBOOK_VERSION); return 0;
-        default: usage(stderr); return EX_USAGE;
+        case ':':
+            fprintf(stderr, BB_L(o.lang, "beatbook-syncd: option %s needs a value\n",
+                                 "beatbook-syncd：選項 %s 需要一個值\n"), bad);
+            usage(o.lang, stderr);
+            return EX_USAGE;
+        default:
+            if (strncmp(bad, "--", 2) == 0)
+                fprintf(stderr, BB_L(o.lang, "beatbook-syncd: unknown option %.*s\n",
+                                     "beatbook-syncd：沒有 %.*s 這個選項\n"),
+                        (int)strcspn(bad, "="), bad);
+            else
+                fprintf(stderr, BB_L(o.lang, "beatbook-syncd: unknown option -%c\n",
+                                     "beatbook-syncd：沒有 -%c 這個選項\n"),
+                        optopt > ' ' && optopt < 0x7f ? optopt : '?');
+            usage(o.lang, stderr);
+            return EX_USAGE;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "beatbook-syncd: unexpected argument \"%s\" (see: beatbook-syncd --help)\n",
+        fprintf(stderr, BB_L(o.lang, "beatbook-syncd: unexpected argument \"%s\" (see: "
+                                     "beatbook-syncd --help)\n",
+                             "beatbook-syncd：多了一個參數「%s」（請見：beatbook-syncd --help）\n"),
                 argv[optind]);
         return EX_USAGE;
     }
     /* --once is for a person at day end: only warnings unless BEATBOOK_LOG says more. */
     bb_log_init("beatbook-syncd", o.once || check ? BB_LOG_WARN : BB_LOG_INFO);
     if (!o.home) {
-        if ((err = sync_default_home(home, sizeof home, &eb)) != BB_OK) {
+        if ((err = sync_default_home(home, sizeof home, o.lang, &eb)) != BB_OK) {
             fprintf(stderr, "beatbook-syncd: %s\n", eb.msg);
             return bb_err_exit_code(err);
         }
@@ -107,13 +178,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "beatbook-syncd: %s\n", eb.msg);
             return bb_err_exit_code(err);
         }
-        printf("config %s: ok\ninterval = %lds\nretention_days = %ld\nbatch_max_records = %ld\n"
-               "batch_max_bytes = %ld\n", path, conf.interval_s, conf.retention_days,
+        printf(BB_L(o.lang, "config %s: ok\n", "設定檔 %s：正確\n"), path);
+        printf("interval = %lds\nretention_days = %ld\nbatch_max_records = %ld\n"
+               "batch_max_bytes = %ld\n", conf.interval_s, conf.retention_days,
                conf.batch_max_records, conf.batch_max_bytes);
         return 0;
     }
     if ((err = sync_run(&o, &outcome, &eb)) != BB_OK) {
-        fprintf(stderr, "beatbook-syncd: %s\n", eb.msg[0] ? eb.msg : bb_strerror(err));
+        fprintf(stderr, "beatbook-syncd: %s\n", eb.msg[0] ? eb.msg : bb_strerror_lang(err, o.lang));
         return bb_err_exit_code(err);
     }
     if (fflush(stdout) != 0)

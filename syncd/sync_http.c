@@ -28,6 +28,7 @@
 struct sync_http {
     CURL *curl;
     const struct bb_outbox_hq *hq;
+    enum bb_lang lang;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -147,21 +148,27 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
     return 0;
 }
 
-bb_err sync_http_new(const struct bb_outbox_hq *hq, sync_http **out, bb_errbuf *eb)
+bb_err sync_http_new(const struct bb_outbox_hq *hq, enum bb_lang lang, sync_http **out,
+                     bb_errbuf *eb)
 {
     sync_http *h;
     CURLcode rc = CURLE_OK;
 
     *out = NULL;
     if (strncmp(hq->url, "https://", 8) != 0)
-        return bb_fail(eb, BB_ERR_CONFIG, "HQ's address \"%s\" is not https://; the enrollment "
-                       "is wrong (ask HQ for a new one)", hq->url);
+        return bb_fail(eb, BB_ERR_CONFIG,
+                       BB_L(lang, "HQ's address \"%s\" is not https://; the enrollment is wrong "
+                                  "(ask HQ for a new one)",
+                            "總局的網址「%s」不是 https://；註冊資料有誤（請向總局索取新的註冊檔）"),
+                       hq->url);
     if (!(h = calloc(1, sizeof *h)))
         return BB_ERR_NOMEM;
     h->hq = hq;
+    h->lang = lang;
     if (!(h->curl = curl_easy_init())) {
         free(h);
-        return bb_fail(eb, BB_ERR_NOMEM, "start libcurl: out of memory");
+        return bb_fail(eb, BB_ERR_NOMEM, BB_L(lang, "start libcurl: out of memory",
+                                              "啟動 libcurl：記憶體不足"));
     }
     /* Proxies: CURLOPT_PROXY is left unset, so curl reads https_proxy / no_proxy. */
     if ((rc = curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "https")) != CURLE_OK ||
@@ -207,6 +214,25 @@ static long ms_since(const struct timespec *t0)
     return (long)((t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
+/*
+ * A transport failure in zh-TW: curl's own words are English, so the common
+ * failures are said plainly and the rest by curl's code (for HQ support).
+ */
+static const char *transport_zh(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST: return "找不到總局的主機名稱（DNS）；請檢查網路";
+    case CURLE_COULDNT_RESOLVE_PROXY: return "找不到代理伺服器（proxy）的主機名稱";
+    case CURLE_COULDNT_CONNECT: return "無法連線到總局（沒有網路、被防火牆擋住，或總局伺服器未啟動）";
+    case CURLE_OPERATION_TIMEDOUT: return "連線逾時（網路太慢或中斷）";
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: return "與總局的連線中斷";
+    default: return "網路錯誤";
+    }
+}
+
 /* Run the request set up on h->curl; frees hdrs; maps curl's errors. */
 static bb_err perform(sync_http *h, struct xfer *x, struct curl_slist *hdrs,
                       struct sync_http_answer *a, bb_errbuf *eb)
@@ -222,10 +248,13 @@ static bb_err perform(sync_http *h, struct xfer *x, struct curl_slist *hdrs,
     curl_slist_free_all(hdrs);
     if (rc != CURLE_OK) {
         const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+        int zh = h->lang != BB_LANG_EN;
         switch (rc) {
         case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-            err = bb_fail(eb, BB_ERR_CRYPTO, "TLS: HQ's public key is not the one pinned at "
-                          "enrollment (%s); someone may be intercepting the connection", why);
+            err = zh ? bb_fail(eb, BB_ERR_CRYPTO, "TLS：總局的公開金鑰不是註冊時釘選的那一把"
+                               "（curl %d）；可能有人攔截連線", (int)rc)
+                     : bb_fail(eb, BB_ERR_CRYPTO, "TLS: HQ's public key is not the one pinned at "
+                               "enrollment (%s); someone may be intercepting the connection", why);
             break;
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CACERT_BADFILE:
@@ -233,14 +262,20 @@ static bb_err perform(sync_http *h, struct xfer *x, struct curl_slist *hdrs,
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_SSL_ISSUER_ERROR:
         case CURLE_SSL_CRL_BADFILE:
-            err = bb_fail(eb, BB_ERR_CRYPTO, "TLS with HQ failed: %s", why);
+            err = zh ? bb_fail(eb, BB_ERR_CRYPTO, "與總局的 TLS 連線失敗（憑證無法驗證，curl %d）",
+                               (int)rc)
+                     : bb_fail(eb, BB_ERR_CRYPTO, "TLS with HQ failed: %s", why);
             break;
         case CURLE_WRITE_ERROR:
-            err = bb_fail(eb, x->too_big ? BB_ERR_TOOBIG : BB_ERR_NOMEM,
-                          "HQ's answer %s", x->too_big ? "is too large" : "did not fit in memory");
+            err = bb_fail(eb, x->too_big ? BB_ERR_TOOBIG : BB_ERR_NOMEM, "%s",
+                          x->too_big ? BB_L(h->lang, "HQ's answer is too large", "總局的回應太大")
+                                     : BB_L(h->lang, "HQ's answer did not fit in memory",
+                                            "總局的回應放不進記憶體"));
             break;
         default:
-            err = bb_fail(eb, BB_ERR_UNAVAILABLE, "%s", why);
+            err = zh ? bb_fail(eb, BB_ERR_UNAVAILABLE, "%s：%s（curl %d）", h->hq->url,
+                               transport_zh(rc), (int)rc)
+                     : bb_fail(eb, BB_ERR_UNAVAILABLE, "%s", why);
             break;
         }
         sync_http_answer_clear(a);
@@ -271,7 +306,8 @@ bb_err sync_http_post(sync_http *h, const char *path, const char *content_type,
     x.arg = arg;
     h->errbuf[0] = '\0';
     if (snprintf(url, sizeof url, "%s%s", h->hq->url, path) >= (int)sizeof url)
-        return bb_fail(eb, BB_ERR_CONFIG, "HQ's address is too long");
+        return bb_fail(eb, BB_ERR_CONFIG, BB_L(h->lang, "HQ's address is too long",
+                                               "總局的網址太長"));
     snprintf(ctype, sizeof ctype, "Content-Type: %s", content_type);
     /* "Expect:" off: no 100-continue round trip before each body. */
     if (!(tmp = curl_slist_append(hdrs, ctype)) || !(hdrs = tmp) ||
@@ -312,7 +348,8 @@ bb_err sync_http_get(sync_http *h, const char *path, const char *if_none_match,
     x.a = a;
     h->errbuf[0] = '\0';
     if (snprintf(url, sizeof url, "%s%s", h->hq->url, path) >= (int)sizeof url)
-        return bb_fail(eb, BB_ERR_CONFIG, "HQ's address is too long");
+        return bb_fail(eb, BB_ERR_CONFIG, BB_L(h->lang, "HQ's address is too long",
+                                               "總局的網址太長"));
     if (!(tmp = curl_slist_append(hdrs, "Accept: application/json")) || !(hdrs = tmp)) {
         curl_slist_free_all(hdrs);
         return BB_ERR_NOMEM;

@@ -12,8 +12,9 @@
  * Errors: BB_OK means HQ (or something in between) answered with an HTTP
  * status — any status; the caller decides what it means.  BB_ERR_UNAVAILABLE
  * is a transport failure (no route, refused, reset, timeout), BB_ERR_CRYPTO
- * a TLS failure (certificate or pin does not match); eb has curl's words.
- * CURLcode never leaves this file.
+ * a TLS failure (certificate or pin does not match); eb says what failed in
+ * the connection's language (in English with curl's own words).  CURLcode
+ * never leaves this file.
  */
 #ifndef SYNC_HTTP_H
 #define SYNC_HTTP_H
@@ -34,8 +35,9 @@ typedef void (*sync_http_progress)(void *arg, uint64_t sent, uint64_t total);
 bb_err sync_http_global_init(bb_errbuf *eb);
 void sync_http_global_cleanup(void);
 
-/* A connection to HQ (reused between requests).  hq must outlive it. */
-bb_err sync_http_new(const struct bb_outbox_hq *hq, sync_http **out, bb_errbuf *eb);
+/* A connection to HQ (reused between requests), its messages in lang.  hq must outlive it. */
+bb_err sync_http_new(const struct bb_outbox_hq *hq, enum bb_lang lang, sync_http **out,
+                     bb_errbuf *eb);
 void sync_http_free(sync_http *h);
 
 struct sync_http_answer {

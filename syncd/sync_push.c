@@ -43,13 +43,48 @@ static void hq_message(const struct sync_http_answer *a, char *code, size_t code
     cJSON_Delete(doc);
 }
 
+/* explain_refusal in zh-TW (HQ's own message is quoted as HQ wrote it). */
+static void explain_refusal_zh(long status, long long seq, const char *code, const char *msg,
+                               char *out, size_t n)
+{
+    switch (status) {
+    case 409:
+        if (strcmp(code, "chain_broken") == 0)
+            snprintf(out, n, "批次 %lld 接不上總局已收到的本機批次（批次鏈中斷）——本機是否曾從備份"
+                     "還原？請聯絡總局支援。", seq);
+        else
+            snprintf(out, n, "總局已有本機的批次 %lld，但內容不同——本機是否曾從備份還原？"
+                     "請聯絡總局支援。", seq);
+        break;
+    case 403:
+        snprintf(out, n, "總局已停用本機：拒收批次 %lld，並將其隔離待審。請聯絡總局支援。", seq);
+        break;
+    case 401:
+        snprintf(out, n, "總局不認得本機或本機在批次 %lld 上的簽章（總局說：%s）——本機是否向"
+                 "這個總局註冊？請聯絡總局支援。", seq, msg[0] ? msg : "unauthorized");
+        break;
+    case 413:
+        snprintf(out, n, "批次 %lld 對總局來說太大（總局說：%s）。請聯絡總局支援。", seq,
+                 msg[0] ? msg : "too large");
+        break;
+    default:
+        snprintf(out, n, "總局無法接受批次 %lld（HTTP %ld；總局說：%s）。請聯絡總局支援。", seq,
+                 status, msg[0] ? msg : "bad request");
+        break;
+    }
+}
+
 /* A plain explanation, for `beatbook status`, of why HQ refused batch seq. */
-static void explain_refusal(long status, long long seq, const struct sync_http_answer *a,
-                            char *out, size_t n)
+static void explain_refusal(enum bb_lang lang, long status, long long seq,
+                            const struct sync_http_answer *a, char *out, size_t n)
 {
     char code[64], msg[MSG_MAX + 1];
 
     hq_message(a, code, sizeof code, msg, sizeof msg);
+    if (lang != BB_LANG_EN) {
+        explain_refusal_zh(status, seq, code, msg, out, n);
+        return;
+    }
     switch (status) {
     case 409:
         if (strcmp(code, "chain_broken") == 0)
@@ -86,11 +121,24 @@ static int refusal(long status)
 }
 
 /* Why an answer is not an acknowledgement, to retry. */
-static void explain_retry(long status, const struct sync_http_answer *a, char *out, size_t n)
+static void explain_retry(enum bb_lang lang, long status, const struct sync_http_answer *a,
+                          char *out, size_t n)
 {
     char code[64], msg[MSG_MAX + 1];
 
     hq_message(a, code, sizeof code, msg, sizeof msg);
+    if (lang != BB_LANG_EN) {
+        if (status == 429 || status == 503)
+            snprintf(out, n, "總局忙碌中（HTTP %ld）%s%s", status, msg[0] ? "：" : "", msg);
+        else if (status >= 500)
+            snprintf(out, n, "總局發生錯誤（HTTP %ld）%s%s", status, msg[0] ? "：" : "", msg);
+        else if (status >= 200 && status < 400)
+            snprintf(out, n, "收到 HTTP %ld，而不是總局附回執的 201（中間是否有登入頁面或"
+                     "代理伺服器？）", status);
+        else
+            snprintf(out, n, "總局回應 HTTP %ld%s%s", status, msg[0] ? "：" : "", msg);
+        return;
+    }
     if (status == 429 || status == 503)
         snprintf(out, n, "HQ is busy (HTTP %ld)%s%s", status, msg[0] ? ": " : "", msg);
     else if (status >= 500)
@@ -124,7 +172,7 @@ static bb_err do_register(const struct sync_opts *o, sync_http *http, struct syn
     if (err != BB_OK) {
         clear_bar(o);
         bb_warn("register device=%s result=retry error=\"%s\"", bb_outbox_device(o->ob), eb->msg);
-        bb_errbuf_prefix(eb, "register with HQ");
+        bb_errbuf_prefix(eb, "%s", BB_L(o->lang, "register with HQ", "向總局登錄"));
         return err;
     }
     *retry_after = a.retry_after;
@@ -147,27 +195,41 @@ static bb_err do_register(const struct sync_opts *o, sync_http *http, struct syn
     if (refusal(a.status)) {
         char code[64], msg[MSG_MAX + 1];
         hq_message(&a, code, sizeof code, msg, sizeof msg);
-        snprintf(why, sizeof why, "%s (HTTP %ld%s%s)",
-                 a.status == 403 ? "HQ has revoked this laptop; call HQ support" :
-                 a.status == 409 ? "HQ has another key registered for this laptop (was it "
-                                   "enrolled twice?); call HQ support" :
-                 a.status == 401 ? "HQ did not accept this laptop's enrollment (unknown device, "
-                                   "wrong or expired token); ask HQ for a new enrollment file" :
-                                   "HQ could not read this laptop's registration; call HQ support",
-                 a.status, msg[0] ? "; HQ says: " : "", msg);
+        if (o->lang != BB_LANG_EN)
+            snprintf(why, sizeof why, "%s（HTTP %ld%s%s）",
+                     a.status == 403 ? "總局已停用本機；請聯絡總局支援" :
+                     a.status == 409 ? "總局已為本機登錄了另一把金鑰（是否註冊過兩次？）；"
+                                       "請聯絡總局支援" :
+                     a.status == 401 ? "總局不接受本機的註冊（裝置不明，或密碼錯誤、已過期）；"
+                                       "請向總局索取新的註冊檔" :
+                                       "總局無法讀取本機的登錄資料；請聯絡總局支援",
+                     a.status, msg[0] ? "；總局說：" : "", msg);
+        else
+            snprintf(why, sizeof why, "%s (HTTP %ld%s%s)",
+                     a.status == 403 ? "HQ has revoked this laptop; call HQ support" :
+                     a.status == 409 ? "HQ has another key registered for this laptop (was it "
+                                       "enrolled twice?); call HQ support" :
+                     a.status == 401 ? "HQ did not accept this laptop's enrollment (unknown "
+                                       "device, wrong or expired token); ask HQ for a new "
+                                       "enrollment file" :
+                                       "HQ could not read this laptop's registration; call HQ "
+                                       "support",
+                     a.status, msg[0] ? "; HQ says: " : "", msg);
         clear_bar(o);
         bb_error("register device=%s status=%ld ms=%ld result=refused", bb_outbox_device(o->ob),
                  a.status, a.ms);
         c->registration_refused = 1;
         sync_http_answer_clear(&a);
-        return bb_fail(eb, BB_ERR_STATE, "HQ refused to register this laptop: %s", why);
+        return bb_fail(eb, BB_ERR_STATE, BB_L(o->lang, "HQ refused to register this laptop: %s",
+                                              "總局拒絕本機登錄：%s"), why);
     }
-    explain_retry(a.status, &a, why, sizeof why);
+    explain_retry(o->lang, a.status, &a, why, sizeof why);
     clear_bar(o);
     bb_warn("register device=%s status=%ld ms=%ld result=retry", bb_outbox_device(o->ob),
             a.status, a.ms);
     sync_http_answer_clear(&a);
-    return bb_fail(eb, BB_ERR_UNAVAILABLE, "register with HQ: %s", why);
+    return bb_fail(eb, BB_ERR_UNAVAILABLE, BB_L(o->lang, "register with HQ: %s", "向總局登錄：%s"),
+                   why);
 }
 
 /* POST one batch and act on the answer. */
@@ -190,7 +252,8 @@ static enum push push_batch(const struct sync_opts *o, sync_http *http,
         bb_warn("batch=%lld records=%lld bytes=%zu result=retry error=\"%s\"", (long long)b->seq,
                 (long long)b->count, b->len, why.msg);
         bb_outbox_attempt(o->ob, b->seq, why.msg, NULL);
-        *fatal = bb_fail(eb, err, "batch %lld: %s", (long long)b->seq, why.msg);
+        *fatal = bb_fail(eb, err, BB_L(o->lang, "batch %lld: %s", "批次 %lld：%s"),
+                         (long long)b->seq, why.msg);
         return err == BB_ERR_NOMEM ? PUSH_FATAL : PUSH_RETRY;
     }
     *retry_after = a.retry_after;
@@ -213,8 +276,9 @@ static enum push push_batch(const struct sync_opts *o, sync_http *http,
         sync_http_answer_clear(&a);
         if (err == BB_ERR_CRYPTO || err == BB_ERR_INVALID || err == BB_ERR_TOOBIG ||
             err == BB_ERR_NOTFOUND) {
-            bb_fail(eb, BB_ERR_UNAVAILABLE, "batch %lld: HQ's receipt was not accepted: %s",
-                    (long long)b->seq, why.msg);
+            bb_fail(eb, BB_ERR_UNAVAILABLE,
+                    BB_L(o->lang, "batch %lld: HQ's receipt was not accepted: %s",
+                         "批次 %lld：總局的回執不被接受：%s"), (long long)b->seq, why.msg);
             bb_outbox_attempt(o->ob, b->seq, eb->msg, NULL);
             return PUSH_RETRY;
         }
@@ -224,7 +288,7 @@ static enum push push_batch(const struct sync_opts *o, sync_http *http,
     }
     if (refusal(a.status)) {
         char reason[1000];
-        explain_refusal(a.status, (long long)b->seq, &a, reason, sizeof reason);
+        explain_refusal(o->lang, a.status, (long long)b->seq, &a, reason, sizeof reason);
         clear_bar(o);
         bb_error("batch=%lld records=%lld bytes=%zu status=%ld ms=%ld result=refused reason=\"%s\"",
                  (long long)b->seq, (long long)b->count, b->len, a.status, a.ms, reason);
@@ -235,7 +299,7 @@ static enum push push_batch(const struct sync_opts *o, sync_http *http,
         c->refused++;
         return PUSH_REFUSED;
     }
-    explain_retry(a.status, &a, why.msg, sizeof why.msg);
+    explain_retry(o->lang, a.status, &a, why.msg, sizeof why.msg);
     clear_bar(o);
     /* HQ asking us to slow down is routine (info); anything else is worth a warning. */
     bb_log(a.status == 429 || a.status == 503 ? BB_LOG_INFO : BB_LOG_WARN,
@@ -244,7 +308,8 @@ static enum push push_batch(const struct sync_opts *o, sync_http *http,
            a.retry_after, why.msg);
     sync_http_answer_clear(&a);
     bb_outbox_attempt(o->ob, b->seq, why.msg, NULL);
-    bb_fail(eb, BB_ERR_UNAVAILABLE, "batch %lld: %s", (long long)b->seq, why.msg);
+    bb_fail(eb, BB_ERR_UNAVAILABLE, BB_L(o->lang, "batch %lld: %s", "批次 %lld：%s"),
+            (long long)b->seq, why.msg);
     return PUSH_RETRY;
 }
 
@@ -265,7 +330,7 @@ bb_err sync_pass(const struct sync_opts *o, struct sync_counts *c, long *retry_a
     memset(&b, 0, sizeof b);
     c->reference = -1;
     *retry_after = -1;
-    if ((err = bb_outbox_require_enrollment(o->ob, "sync", eb)) != BB_OK)
+    if ((err = bb_outbox_require_enrollment(o->ob, BB_L(o->lang, "sync", "同步"), eb)) != BB_OK)
         return err;
     if ((err = bb_outbox_seal(o->ob, o->conf, &sealed, eb)) != BB_OK) {
         bb_error("seal result=failed error=\"%s\"", eb->msg);
@@ -279,7 +344,7 @@ bb_err sync_pass(const struct sync_opts *o, struct sync_counts *c, long *retry_a
     if ((err = bb_outbox_pending(o->ob, &nb, &bytes, eb)) != BB_OK)
         goto done;
     /* Even with nothing to send, HQ is asked for newer reference data. */
-    if ((err = sync_http_new(hq, &http, eb)) != BB_OK)
+    if ((err = sync_http_new(hq, o->lang, &http, eb)) != BB_OK)
         goto done;
     if (!hq->registered && (err = do_register(o, http, c, retry_after, eb)) != BB_OK)
         goto done;
@@ -353,8 +418,11 @@ done:
         bb_errbuf neb, note;
         const char *what = err == BB_OK ? NULL : eb->msg;
         if (err == BB_OK && c->refused > 0) {
-            snprintf(note.msg, sizeof note.msg, "HQ refused %ld batch(es) in this sync (see the "
-                     "batches marked REFUSED)", c->refused);
+            snprintf(note.msg, sizeof note.msg,
+                     BB_L(o->lang, "HQ refused %ld batch(es) in this sync (see the batches "
+                                   "marked REFUSED)",
+                          "總局在這次同步中拒收了 %ld 個批次（請見標示遭總局拒收的批次）"),
+                     c->refused);
             what = note.msg;
         }
         if (bb_outbox_note_run(o->ob, what, &neb) != BB_OK)

@@ -37,6 +37,7 @@ struct sync_opts {
     long max_wait_s;                /* give up a retry that would wait longer */
     struct sync_progress *progress; /* NULL: no bar */
     int want_bar;
+    enum bb_lang lang;              /* of messages: eb, and the errors kept for status */
 };
 
 struct sync_counts {

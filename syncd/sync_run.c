@@ -19,21 +19,34 @@
 #define ONCE_MAX_WAIT_S 60        /* --once does not wait longer than this for a retry */
 #define DB_NAME "field.db"
 
-bb_err sync_default_home(char *out, size_t n, bb_errbuf *eb)
+bb_err sync_default_home(char *out, size_t n, enum bb_lang lang, bb_errbuf *eb)
 {
     const char *env = getenv("BEATBOOK_HOME"), *home = getenv("HOME");
 
     if (env && *env) {
         if (snprintf(out, n, "%s", env) >= (int)n)
-            return bb_fail(eb, BB_ERR_CONFIG, "BEATBOOK_HOME is too long");
+            return bb_fail(eb, BB_ERR_CONFIG, BB_L(lang, "BEATBOOK_HOME is too long",
+                                                   "BEATBOOK_HOME 太長"));
         return BB_OK;
     }
     if (!home || !*home)
-        return bb_fail(eb, BB_ERR_CONFIG, "neither BEATBOOK_HOME nor HOME is set; give the store "
-                       "folder with --home DIR");
+        return bb_fail(eb, BB_ERR_CONFIG,
+                       BB_L(lang, "neither BEATBOOK_HOME nor HOME is set; give the store folder "
+                                  "with --home DIR",
+                            "BEATBOOK_HOME 與 HOME 都沒有設定；請以 --home DIR 指定資料庫資料夾"));
     if (snprintf(out, n, "%s/.local/share/beatbook", home) >= (int)n)
-        return bb_fail(eb, BB_ERR_CONFIG, "HOME is too long");
+        return bb_fail(eb, BB_ERR_CONFIG, BB_L(lang, "HOME is too long", "HOME 太長"));
     return BB_OK;
+}
+
+/* "no store at PATH; ..." */
+static bb_err no_store(enum bb_lang lang, const char *path, bb_errbuf *eb)
+{
+    return bb_fail(eb, BB_ERR_NOTFOUND,
+                   BB_L(lang, "no store at %s; create it with: beatbook init --enroll FILE "
+                              "--officer ID",
+                        "%s 沒有資料庫；請先建立：beatbook init --enroll FILE --officer ID"),
+                   path);
 }
 
 bb_err sync_load_config(const struct sync_run_opts *o, struct bb_outbox_config *c,
@@ -42,13 +55,14 @@ bb_err sync_load_config(const struct sync_run_opts *o, struct bb_outbox_config *
     bb_outbox_config_defaults(c);
     if (o->config) {
         snprintf(path, path_n, "%s", o->config);
-        return bb_outbox_config_load(o->config, 0, c, eb);
+        return bb_outbox_config_load_lang(o->config, 0, o->lang, c, eb);
     }
     snprintf(path, path_n, "%s/%s", o->home, BB_OUTBOX_CONF_FILE);
-    return bb_outbox_config_load(path, 1, c, eb);
+    return bb_outbox_config_load_lang(path, 1, o->lang, c, eb);
 }
 
-static bb_err open_store(const char *home, sqlite3 **db, bb_outbox **ob, bb_errbuf *eb)
+static bb_err open_store(const char *home, enum bb_lang lang, sqlite3 **db, bb_outbox **ob,
+                         bb_errbuf *eb)
 {
     char path[4200];
     bb_err err;
@@ -57,12 +71,13 @@ static bb_err open_store(const char *home, sqlite3 **db, bb_outbox **ob, bb_errb
     *ob = NULL;
     snprintf(path, sizeof path, "%s/%s", home, DB_NAME);
     if (access(path, F_OK) != 0)
-        return bb_fail(eb, BB_ERR_NOTFOUND, "no store at %s; create it with: beatbook init "
-                       "--enroll FILE --officer ID", path);
+        return no_store(lang, path, eb);
     if ((err = bb_db_open(path, "collector", 0, db, eb)) != BB_OK)
         return err;
-    if ((err = bb_outbox_open(*db, home, ob, eb)) != BB_OK ||
-        (err = bb_outbox_require_enrollment(*ob, "beatbook-syncd", eb)) != BB_OK) {
+    if ((err = bb_outbox_open(*db, home, ob, eb)) == BB_OK)
+        bb_outbox_set_lang(*ob, lang);
+    if (err != BB_OK ||
+        (err = bb_outbox_require_enrollment(*ob, BB_L(lang, "beatbook-syncd", " beatbook-syncd "), eb)) != BB_OK) {
         bb_outbox_free(*ob);
         bb_db_close(*db);
         *ob = NULL;
@@ -90,11 +105,31 @@ static long count_of(sqlite3 *db, const char *sql)
  * HQ?  Open patrols (drafts) stay here until they end; batches still
  * waiting go at the next pass, or on a USB stick.
  */
-static void print_day_end(sqlite3 *db, const struct sync_counts *c, long waiting)
+static void print_day_end_zh(long drafts, long unsealed, const struct sync_counts *c,
+                             long waiting)
+{
+    if (waiting == 0 && unsealed == 0 && c->refused == 0 && c->rec_rejected == 0)
+        printf("  日終：本機所有已完成的資料都已在總局，並有總局簽章的回執\n");
+    else if (waiting != 0 || unsealed != 0)
+        printf("  日終：尚未全部送達總局——還有 %ld 個批次與 %ld 筆紀錄在等待；網路恢復後請再"
+               "執行一次，或用隨身碟帶去：beatbook export --to /media/usb\n",
+               waiting < 0 ? 0 : waiting, unsealed < 0 ? 0 : unsealed);
+    else
+        printf("  日終：已送達總局，但總局拒收了部分資料——請更正後再同步（請見：beatbook status）\n");
+    if (drafts > 0)
+        printf("  進行中的巡邏（草稿）：%ld 筆——結束後才會傳送：beatbook patrol end\n", drafts);
+}
+
+static void print_day_end(sqlite3 *db, const struct sync_counts *c, long waiting,
+                          enum bb_lang lang)
 {
     long drafts = count_of(db, "SELECT count(*) FROM records WHERE status = 'draft'");
     long unsealed = count_of(db, "SELECT count(*) FROM revisions WHERE batch_seq IS NULL");
 
+    if (lang != BB_LANG_EN) {
+        print_day_end_zh(drafts, unsealed, c, waiting);
+        return;
+    }
     if (waiting == 0 && unsealed == 0 && c->refused == 0 && c->rec_rejected == 0)
         printf("  day end: everything finished on this laptop is at HQ, with HQ's signed "
                "receipts\n");
@@ -110,8 +145,22 @@ static void print_day_end(sqlite3 *db, const struct sync_counts *c, long waiting
                drafts);
 }
 
-static void print_summary(const struct sync_counts *c, long waiting)
+static void print_summary(const struct sync_counts *c, long waiting, enum bb_lang lang)
 {
+    if (lang != BB_LANG_EN) {
+        printf("已傳送 %ld，已確認 %ld，重複 %ld，遭拒 %ld\n", c->sent, c->acked, c->rec_duplicates,
+               c->refused);
+        printf("  批次：本次封裝 %ld，已傳送 %ld，已確認 %ld，遭總局拒收 %ld，仍在等待 %ld\n",
+               c->sealed_batches, c->sent, c->acked, c->refused, waiting);
+        printf("  紀錄：合併 %ld 筆，重複 %ld 筆（總局已有），遭總局拒收 %ld 筆%s\n", c->rec_merged,
+               c->rec_duplicates, c->rec_rejected,
+               c->rec_rejected || c->refused ? "——請見：beatbook status" : "");
+        if (c->reference == SYNC_REF_UPDATED)
+            printf("  參考資料：已自總局更新（beatbook 從現在起使用）\n");
+        else if (c->reference == SYNC_REF_FAILED)
+            printf("  參考資料：未更新（請見上方訊息）；繼續使用現有資料\n");
+        return;
+    }
     printf("sent %ld, acknowledged %ld, duplicates %ld, rejected %ld\n", c->sent, c->acked,
            c->rec_duplicates, c->refused);
     printf("  batches: %ld sealed now, %ld sent, %ld acknowledged, %ld refused by HQ, %ld still "
@@ -136,8 +185,8 @@ static bb_err run_once(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *ob
     long retry_after = -1, waiting = 0;
     bb_err err;
 
-    (void)o;
     memset(&so, 0, sizeof so);
+    so.lang = o->lang;
     so.ob = ob;
     so.db = db;
     so.conf = conf;
@@ -151,7 +200,7 @@ static bb_err run_once(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *ob
         waiting = -1;
     if (err == BB_ERR_STATE && c.registration_refused) {
         fprintf(stderr, "beatbook-syncd: %s\n", eb->msg);
-        print_summary(&c, waiting);
+        print_summary(&c, waiting, o->lang);
         *outcome = SYNC_REFUSED;
         return BB_OK;
     }
@@ -159,9 +208,10 @@ static bb_err run_once(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *ob
         err != BB_ERR_TOOBIG && err != BB_ERR_BUSY)
         return err;   /* the store or the setup failed: main says why */
     if (err != BB_OK)
-        fprintf(stderr, "beatbook-syncd: %s; will retry later\n", eb->msg);
-    print_summary(&c, waiting);
-    print_day_end(db, &c, waiting);
+        fprintf(stderr, BB_L(o->lang, "beatbook-syncd: %s; will retry later\n",
+                             "beatbook-syncd：%s；稍後會再試\n"), eb->msg);
+    print_summary(&c, waiting, o->lang);
+    print_day_end(db, &c, waiting, o->lang);
     if (c.refused > 0 || c.rec_rejected > 0)   /* batches or records: people must look */
         *outcome = SYNC_REFUSED;
     else if (err != BB_OK || waiting != 0 || c.stopped)
@@ -189,8 +239,8 @@ static void reload_config(const struct sync_run_opts *o, struct bb_outbox_config
 }
 
 /* One pass; returns how long to wait before the next, and whether that is a backoff. */
-static long daemon_pass(sqlite3 *db, bb_outbox *ob, const struct bb_outbox_config *conf,
-                        int *failures, int *stopped)
+static long daemon_pass(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *ob,
+                        const struct bb_outbox_config *conf, int *failures, int *stopped)
 {
     struct sync_opts so;
     struct sync_counts c;
@@ -199,6 +249,7 @@ static long daemon_pass(sqlite3 *db, bb_outbox *ob, const struct bb_outbox_confi
     bb_err err;
 
     memset(&so, 0, sizeof so);
+    so.lang = o->lang;
     so.ob = ob;
     so.db = db;
     so.conf = conf;
@@ -244,7 +295,7 @@ static bb_err run_daemon(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *
     bb_info("started home=%s interval=%lds retention_days=%ld pid=%ld", o->home,
             conf->interval_s, conf->retention_days, (long)getpid());
     while (!sync_stop_requested()) {
-        long backoff = daemon_pass(db, ob, conf, &failures, &stopped);
+        long backoff = daemon_pass(o, db, ob, conf, &failures, &stopped);
         long long last = sync_now_ms(), due;
         if (stopped)
             break;
@@ -279,12 +330,11 @@ bb_err sync_run(const struct sync_run_opts *o, enum sync_outcome *outcome, bb_er
         return err;
     snprintf(path, sizeof path, "%s/%s", o->home, DB_NAME);
     if (access(path, F_OK) != 0)   /* before the lock file, which would need the folder */
-        return bb_fail(eb, BB_ERR_NOTFOUND, "no store at %s; create it with: beatbook init "
-                       "--enroll FILE --officer ID", path);
+        return no_store(o->lang, path, eb);
     if ((err = sync_signals_init(eb)) != BB_OK ||
-        (err = sync_lock(o->home, &lock, eb)) != BB_OK)
+        (err = sync_lock(o->home, o->lang, &lock, eb)) != BB_OK)
         return err;
-    if ((err = open_store(o->home, &db, &ob, eb)) != BB_OK)
+    if ((err = open_store(o->home, o->lang, &db, &ob, eb)) != BB_OK)
         goto out;
     if ((err = sync_http_global_init(eb)) != BB_OK)
         goto out;

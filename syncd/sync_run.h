@@ -20,6 +20,7 @@ struct sync_run_opts {
     const char *home;         /* the store folder */
     const char *config;       /* --config FILE, or NULL: $home/syncd.conf if present */
     int once;
+    enum bb_lang lang;        /* of what people read: output, errors, what status shows */
 };
 
 enum sync_outcome {
@@ -29,7 +30,7 @@ enum sync_outcome {
 };
 
 /* Where the store is: $BEATBOOK_HOME, else ~/.local/share/beatbook. */
-bb_err sync_default_home(char *out, size_t n, bb_errbuf *eb);
+bb_err sync_default_home(char *out, size_t n, enum bb_lang lang, bb_errbuf *eb);
 
 /* The config file to read (o->config or the default) into *c; prints nothing. */
 bb_err sync_load_config(const struct sync_run_opts *o, struct bb_outbox_config *c,

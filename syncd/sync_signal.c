@@ -31,7 +31,7 @@ static void on_signal(int sig)
         got_stop = 1;
 }
 
-bb_err sync_lock(const char *home, int *fd, bb_errbuf *eb)
+bb_err sync_lock(const char *home, enum bb_lang lang, int *fd, bb_errbuf *eb)
 {
     char path[4200], pid[32];
     ssize_t n;
@@ -39,11 +39,12 @@ bb_err sync_lock(const char *home, int *fd, bb_errbuf *eb)
 
     *fd = -1;
     if (snprintf(path, sizeof path, "%s/%s", home, SYNC_LOCK_FILE) >= (int)sizeof path)
-        return bb_fail(eb, BB_ERR_CONFIG, "%s: path too long", home);
+        return bb_fail(eb, BB_ERR_CONFIG, BB_L(lang, "%s: path too long", "%s：路徑太長"), home);
     f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (f < 0)
-        return bb_fail(eb, errno == EACCES ? BB_ERR_PERM : BB_ERR_IO, "open lock file %s: %s",
-                       path, strerror(errno));
+        return bb_fail(eb, errno == EACCES ? BB_ERR_PERM : BB_ERR_IO,
+                       BB_L(lang, "open lock file %s: %s", "開啟鎖定檔 %s：%s"), path,
+                       bb_errno_text(errno, lang));
     if (flock(f, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         n = read(f, pid, sizeof pid - 1);
@@ -51,16 +52,21 @@ bb_err sync_lock(const char *home, int *fd, bb_errbuf *eb)
         pid[strcspn(pid, "\n")] = '\0';
         close(f);
         if (e == EWOULDBLOCK)
-            return bb_fail(eb, BB_ERR_BUSY, "another beatbook-syncd (pid %s) is already running "
-                           "for this store (lock %s); only one may run at a time",
+            return bb_fail(eb, BB_ERR_BUSY,
+                           BB_L(lang, "another beatbook-syncd (pid %s) is already running for "
+                                      "this store (lock %s); only one may run at a time",
+                                "此資料庫已有另一個 beatbook-syncd 在執行（pid %s，鎖定檔 %s）；"
+                                "同時只能執行一個"),
                            pid[0] ? pid : "?", path);
-        return bb_fail(eb, BB_ERR_IO, "lock %s: %s", path, strerror(e));
+        return bb_fail(eb, BB_ERR_IO, BB_L(lang, "lock %s: %s", "鎖定 %s：%s"), path,
+                       bb_errno_text(e, lang));
     }
     n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(f, 0) != 0 || pwrite(f, pid, (size_t)n, 0) != n) {
         int e = errno;
         close(f);
-        return bb_fail(eb, BB_ERR_IO, "write lock file %s: %s", path, strerror(e));
+        return bb_fail(eb, BB_ERR_IO, BB_L(lang, "write lock file %s: %s", "寫入鎖定檔 %s：%s"),
+                       path, bb_errno_text(e, lang));
     }
     *fd = f;
     return BB_OK;

@@ -21,7 +21,7 @@
  * Take $home/syncd.lock (flock, held until exit) and write our pid in it.
  * BB_ERR_BUSY with the other instance's pid when another syncd holds it.
  */
-bb_err sync_lock(const char *home, int *fd, bb_errbuf *eb);
+bb_err sync_lock(const char *home, enum bb_lang lang, int *fd, bb_errbuf *eb);
 
 /* Install the handlers and block the signals (see above). */
 bb_err sync_signals_init(bb_errbuf *eb);

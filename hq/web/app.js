@@ -7,6 +7,10 @@
  * sends a Content-Security-Policy that allows only this file and Chart.js.
  * Changes send the session's CSRF token (X-CSRF-Token); the session itself
  * is an HttpOnly cookie this script never sees.
+ *
+ * Codes never reach the reader: the API sends, beside each code, a "display"
+ * pair {"zh-TW": ..., "en": ...} (labels, 是/否, "name (code)", Taipei
+ * times; hq/hq_display.h) and the page shows the one of its language (tx).
  */
 'use strict';
 (function () {
@@ -23,8 +27,8 @@
       export_csv: '匯出 CSV', export_json: '匯出 JSON', chart_title: '各月趨勢',
       target_line: '目標', occurred: '發生時間', kind: '類別', unit: '單位', officer: '員警',
       summary: '內容', id: '編號', status: '狀態', next: '下一頁', first: '第一頁',
-      none: '沒有資料', period: '期間', device: '裝置', any: '全部', final: '有效',
-      void: '作廢', filter: '篩選', record: '紀錄', revisions: '修訂紀錄', rev: '版次',
+      none: '沒有資料', period: '期間', device: '裝置', any: '全部', filter: '篩選',
+      record: '紀錄', revisions: '修訂紀錄', rev: '版次',
       batch: '批次', seq: '序號', sha256: 'SHA-256', received: '收到時間', source: '來源',
       signature: '簽章', verified: '簽章驗證通過', receipt: '簽收回條', data: '資料欄位',
       label: '名稱', last_contact: '最後聯繫', today: '今日已同步', late: '逾時未聯繫',
@@ -32,14 +36,15 @@
       rejected: '退回紀錄', open: '未處理', qbatches: '隔離批次', pending: '待送（筆電回報）',
       not_reported: '未回報', reason: '原因', action: '處理', release: '修正後釋出',
       review: '標示已審查', note: '備註', state_open: '未處理', state_all: '全部',
-      released: '已釋出', reviewed: '已審查', qrecords: '被退回的紀錄',
-      qbatch_title: '已撤銷裝置的批次', done: '完成', limited: '只顯示您轄區內的紀錄',
+      qrecords: '被退回的紀錄', qbatch_title: '已撤銷裝置的批次', done: '完成',
+      limited: '只顯示您轄區內的紀錄',
       measure: '計量', group: '代碼', now: '本期', before: '比較期', improved: '已改善',
       input: '計入條件', counts: '計入', partial: '已掃描上限筆數，可能還有更多', device_key: '裝置金鑰',
-      enrolled: '註冊時間', revoked: '撤銷', bad_sig: '簽章未通過', checked_now: '（現在重新驗證）',
+      enrolled: '註冊時間', bad_sig: '簽章未通過', checked_now: '（現在重新驗證）',
       signed_in_as: '登入：', role_hq: '總部審查', role_precinct: '分局管理',
       quarantined_revs: '被退回的修訂', from: '自', records_sent: '已送紀錄',
-      back: '返回', loading: '載入中…', plan: '計畫',
+      back: '返回', loading: '載入中…', plan: '計畫', recorded: '登錄時間',
+      void_reason: '作廢原因', raw: '原始資料（JSON）',
     },
     en: {
       title: 'Beatbook HQ review', scorecard: 'Scorecard', records: 'Records', devices: 'Devices',
@@ -54,8 +59,8 @@
       export_json: 'Export JSON', chart_title: 'By month', target_line: 'target',
       occurred: 'Occurred', kind: 'Kind', unit: 'Unit', officer: 'Officer', summary: 'Content',
       id: 'Id', status: 'Status', next: 'Next page', first: 'First page', none: 'Nothing here',
-      period: 'Period', device: 'Device', any: 'any', final: 'final', void: 'void',
-      filter: 'Filter', record: 'Record', revisions: 'Revisions', rev: 'Rev', batch: 'Batch',
+      period: 'Period', device: 'Device', any: 'any', filter: 'Filter', record: 'Record',
+      revisions: 'Revisions', rev: 'Rev', batch: 'Batch',
       seq: 'Seq', sha256: 'SHA-256', received: 'Received', source: 'Source',
       signature: 'Signature', verified: 'signature verified', receipt: 'Signed receipt',
       data: 'Fields', label: 'Label', last_contact: 'Last contact', today: 'synced today',
@@ -63,15 +68,16 @@
       rejected: 'Rejected', open: 'open', qbatches: 'Quarantined batches',
       pending: 'Pending (laptop report)', not_reported: 'not reported', reason: 'Reason',
       action: 'Action', release: 'Release (fixed)', review: 'Mark reviewed', note: 'Note',
-      state_open: 'open', state_all: 'all', released: 'released', reviewed: 'reviewed',
-      qrecords: 'Rejected records', qbatch_title: 'Batches of revoked devices', done: 'Done',
+      state_open: 'open', state_all: 'all', qrecords: 'Rejected records',
+      qbatch_title: 'Batches of revoked devices', done: 'Done',
       limited: 'only the records of your own units are shown', measure: 'Measure',
       group: 'Code', now: 'now', before: 'before', improved: 'improved', input: 'Counts',
       counts: 'counts', partial: 'scan limit reached; more may follow', device_key: 'Device key',
-      enrolled: 'Enrolled', revoked: 'revoked', bad_sig: 'signature NOT verified',
+      enrolled: 'Enrolled', bad_sig: 'signature NOT verified',
       checked_now: '(checked again now)', signed_in_as: 'Signed in: ', role_hq: 'HQ reviewer',
       role_precinct: 'precinct admin', quarantined_revs: 'Rejected revisions', from: 'from',
       records_sent: 'Records sent', back: 'Back', loading: 'Loading…', plan: 'Plan',
+      recorded: 'Recorded', void_reason: 'Reason for voiding', raw: 'Raw data (JSON)',
     },
   };
 
@@ -81,6 +87,9 @@
   const charts = [];
 
   const t = (k) => (T[LANG] && T[LANG][k]) || T.en[k] || k;
+  /* The text of a display pair in the page's language; fallback when there is none. */
+  const tx = (pair, fallback) =>
+    (pair && (pair[LANG] || pair['zh-TW'] || pair.en)) || (fallback === undefined ? '' : fallback);
   const $ = (id) => document.getElementById(id);
   const main = () => $('main');
 
@@ -326,7 +335,7 @@
       return;
     }
     const periodText = p.cal === 'roc' ? (card.period.roc || card.period.label) : card.period.label;
-    const title = (o) => (o && (o[LANG] || o['zh-TW'] || o.en)) || '';
+    const title = (o) => tx(o);
     box.replaceChildren(
       el('p', {}, el('strong', { id: 'card-title' }, title(card.plan.title)), ' · ',
          el('span', { id: 'card-period' }, t('period') + ' ' + periodText + ' (' +
@@ -405,10 +414,13 @@
 
   /* ---- record lists -------------------------------------------------------------- */
 
-  function summary(data) {
-    return Object.entries(data || {}).slice(0, 5)
-      .map(([k, v]) => k + '=' + (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(' · ');
+  /* The first fields of a record, in its kind's order, as "label：text". */
+  function summary(r) {
+    const sep = LANG === 'en' ? ': ' : '：';
+    return ((r.display && r.display.fields) || []).slice(0, 5)
+      .map((f) => tx(f.label, f.name) + sep + tx(f.text)).join(' · ');
   }
+  const disp = (o) => (o && o.display) || {};
 
   function recordsTable(items, withMeasure) {
     if (!items.length) return el('p', { class: 'muted', id: 'empty' }, t('none'));
@@ -417,12 +429,12 @@
     return el('table', { id: 'records-table' },
       el('thead', {}, el('tr', {}, ...head.map((k) => el('th', {}, t(k))))),
       el('tbody', {}, ...items.map((r) => el('tr', { 'data-id': r.id },
-        el('td', { class: 'num' }, r.occurred_at),
-        el('td', {}, r.kind_label),
-        el('td', {}, r.org_unit_name + ' (' + r.org_unit + ')'),
+        el('td', { class: 'num' }, tx(disp(r).occurred_at, r.occurred_at)),
+        el('td', {}, tx(disp(r).kind, r.kind_label)),
+        el('td', {}, tx(disp(r).org_unit, r.org_unit_name + ' (' + r.org_unit + ')')),
         el('td', {}, r.officer),
-        el('td', {}, r.status === 'void' ? t('void') : t('final'), r.rev > 1 ? ' r' + r.rev : ''),
-        el('td', { class: 'summary' }, summary(r.data)),
+        el('td', {}, tx(disp(r).status, r.status), r.rev > 1 ? ' r' + r.rev : ''),
+        el('td', { class: 'summary' }, summary(r)),
         withMeasure ? el('td', { class: 'num' }, r.measure) : null,
         el('td', {}, el('a', { class: 'record-link', href: '#/record/' + encodeURIComponent(r.id) },
                         r.id.slice(-8)))))));
@@ -453,7 +465,7 @@
     put(box, 
       el('p', { id: 'drill-title' }, el('strong', {}, ans.kpi + ' ' + ans.kpi_title), ' · ',
          ans.input.title + ' · ' + t('period') + ' ' + (LANG === 'en' ? ans.period :
-         (ans.period_roc || ans.period)) + (ans.group ? ' · ' + ans.group : '')),
+         (ans.period_roc || ans.period)) + (ans.group ? ' · ' + tx(disp(ans).group, ans.group) : '')),
       el('p', { class: 'note' }, t('input') + ': ' + ans.input.counts),
       ans.limited ? el('p', { class: 'note' }, t('limited')) : null,
       el('div', { class: 'bar' }, el('label', {}, t('org'), orgSel),
@@ -473,8 +485,8 @@
         ...CATALOG.kinds.map((k) => el('option', { value: k.name, selected: k.name === params.kind },
                                         k.label))),
       status: el('select', { id: 'f-status' }, el('option', { value: '' }, t('any')),
-        el('option', { value: 'final', selected: params.status === 'final' }, t('final')),
-        el('option', { value: 'void', selected: params.status === 'void' }, t('void'))),
+        ...(CATALOG.statuses || []).map((st) => el('option', { value: st.code,
+          selected: st.code === params.status }, tx(st.label, st.code)))),
       officer: el('input', { id: 'f-officer', value: params.officer || '', size: 10, maxlength: 20 }),
       device: el('input', { id: 'f-device', value: params.device || '', size: 20, maxlength: 40 }),
     };
@@ -505,16 +517,13 @@
       [el('dt', {}, k), el('dd', {}, v === null || v === undefined ? '' : v)]));
   }
 
-  function kindField(kind, name) {
-    const k = CATALOG && CATALOG.kinds.find((x) => x.name === kind);
-    return (k && k.fields && k.fields[name]) || null;
-  }
-  const fieldLabel = (kind, name) => { const f = kindField(kind, name); return f ? f.label : ''; };
-  function valueLabel(kind, name, v) {
-    const f = kindField(kind, name);
-    if (f && f.values && typeof v === 'string' && f.values[v]) return f.values[v];
-    if (typeof v === 'boolean') return v ? (LANG === 'en' ? 'yes' : '是') : (LANG === 'en' ? 'no' : '否');
-    return '';
+  /* A record's fields as the officer entered them: label and text, no codes. */
+  function fieldsTable(id, display) {
+    return el('table', { id, class: 'fields' }, el('tbody', {},
+      ...((display && display.fields) || []).map((f) =>
+        el('tr', { 'data-field': f.name },
+           el('th', { title: f.name }, tx(f.label, f.name)),
+           el('td', { class: 'value' }, tx(f.text))))));
   }
 
   function sigBadge(sig) {
@@ -532,24 +541,23 @@
     try {
       a = await api('GET', '/v1/records/' + encodeURIComponent(id));
     } catch (e) { showError(box, e); return; }
-    const r = a.record, d = a.device || {};
+    const r = a.record, d = a.device || {}, rd = disp(r), dd = disp(d);
     const cur = (a.revisions || []).find((v) => v.batch.current) || {};
     put(box, 
-      kv([[t('id'), el('span', { class: 'sha', id: 'rec-id' }, r.id)], [t('kind'), r.kind_label + ' (' + r.kind + ')'],
-          [t('status'), (r.status === 'void' ? t('void') : t('final')) + ' · ' + t('rev') + ' ' + r.rev],
-          [t('unit'), r.org_unit_name + ' (' + r.org_unit + ')'], [t('officer'), r.officer],
-          [t('occurred'), r.occurred_at], ['recorded_at', r.recorded_at],
-          [t('device'), d.id + (d.label ? ' · ' + d.label : '') + (d.org_unit ? ' · ' + d.org_unit : '') +
+      kv([[t('id'), el('span', { class: 'sha', id: 'rec-id' }, r.id)],
+          [t('kind'), el('span', { id: 'rec-kind', title: r.kind }, tx(rd.kind, r.kind_label))],
+          [t('status'), el('span', { id: 'rec-status' }, tx(rd.status, r.status) + ' · ' + t('rev') + ' ' + r.rev)],
+          [t('unit'), el('span', { id: 'rec-unit' }, tx(rd.org_unit, r.org_unit))], [t('officer'), r.officer],
+          [t('occurred'), el('span', { id: 'rec-occurred' }, tx(rd.occurred_at, r.occurred_at))],
+          [t('recorded'), tx(rd.recorded_at, r.recorded_at)],
+          rd.void_reason ? [t('void_reason'), rd.void_reason] : null,
+          [t('device'), d.id + (d.label ? ' · ' + d.label : '') + (d.org_unit ? ' · ' + tx(dd.org_unit, d.org_unit) : '') +
             (d.device_key ? ' · ' + t('device_key') + ' ' + d.device_key : '') +
-            (d.status === 'revoked' ? ' · ' + t('revoked') : '')],
+            (d.status && d.status !== 'active' ? ' · ' + tx(dd.status, d.status) : '')],
           [t('batch'), cur.batch ? el('span', {}, '#' + cur.batch.seq + ' · ',
             el('span', { class: 'sha', id: 'rec-sha' }, cur.batch.sha256), ' ', sigBadge(cur.batch.signature)) : '']]),
       el('h2', { text: t('data') }),
-      el('table', { id: 'rec-data' }, el('tbody', {}, ...Object.entries(r.data || {}).map(([k, v]) =>
-        el('tr', { 'data-field': k }, el('th', {}, k),
-           el('td', { class: 'label muted' }, fieldLabel(r.kind, k)),
-           el('td', { class: 'value' }, typeof v === 'object' ? JSON.stringify(v) : String(v)),
-           el('td', { class: 'value-label muted' }, valueLabel(r.kind, k, v)))))),
+      fieldsTable('rec-data', rd),
       el('h2', { text: t('revisions') }),
       el('table', { id: 'rec-revisions' },
         el('thead', {}, el('tr', {}, ...['rev', 'batch', 'received', 'source', 'sha256', 'signature', 'data']
@@ -557,12 +565,14 @@
         el('tbody', {}, ...a.revisions.map((v) => el('tr', {},
           el('td', { class: 'num' }, v.rev),
           el('td', { class: 'num' }, '#' + v.batch.seq),
-          el('td', {}, v.batch.received_at),
-          el('td', {}, v.batch.source),
+          el('td', {}, tx(disp(v.batch).received_at, v.batch.received_at)),
+          el('td', {}, tx(disp(v.batch).source, v.batch.source)),
           el('td', { class: 'sha' }, v.batch.sha256),
           el('td', {}, sigBadge(v.batch.signature)),
-          el('td', {}, el('details', {}, el('summary', {}, (v.body && v.body.status) || ''),
-                          el('pre', {}, JSON.stringify(v.body, null, 2)))))))),
+          el('td', {}, el('details', {}, el('summary', {}, tx(disp(v).status, (v.body && v.body.status) || '')),
+                          kv(((disp(v).fields) || []).map((f) => [tx(f.label, f.name), tx(f.text)])),
+                          el('details', { class: 'raw' }, el('summary', {}, t('raw')),
+                             el('pre', {}, JSON.stringify(v.body, null, 2))))))))),
       cur.batch ? el('details', { id: 'rec-receipt' }, el('summary', {}, t('receipt') + ' #' + cur.batch.seq),
                      el('pre', {}, JSON.stringify(cur.batch.receipt, null, 2))) : null,
       a.quarantined.length ? el('div', {}, el('h2', { text: t('quarantined_revs') }),
@@ -596,10 +606,10 @@
         .map((k) => el('th', {}, t(k))))),
       el('tbody', {}, ...a.items.map((d) => el('tr', { 'data-device': d.id },
         el('td', { class: 'sha' }, d.id),
-        el('td', {}, d.org_unit_name + ' (' + d.org_unit + ')'),
+        el('td', {}, tx(disp(d).org_unit, d.org_unit_name + ' (' + d.org_unit + ')')),
         el('td', {}, d.label),
-        el('td', {}, d.status),
-        el('td', { class: d.late ? 'late' : null }, d.last_contact || '—', ' ',
+        el('td', { class: 'dev-status' }, tx(disp(d).status, d.status)),
+        el('td', { class: d.late ? 'late' : null }, tx(disp(d).last_contact, d.last_contact || '—'), ' ',
            d.contact_today ? el('span', { class: 'badge ok' }, t('today')) :
            d.late ? el('span', { class: 'badge bad' }, t('late')) : null),
         el('td', { class: 'num' }, d.batches),
@@ -615,8 +625,9 @@
   /* ---- quarantine ------------------------------------------------------------------- */
 
   function actionCell(item, kind, reload) {
-    if (item.action) return el('span', { class: 'badge' }, t(item.action.action) + ' · ' +
-      item.action.user + ' · ' + item.action.at + (item.action.note ? ' · ' + item.action.note : ''));
+    if (item.action) return el('span', { class: 'badge' }, tx(disp(item.action).action, item.action.action) +
+      ' · ' + item.action.user + ' · ' + tx(disp(item.action).at, item.action.at) +
+      (item.action.note ? ' · ' + item.action.note : ''));
     if (!SESSION || SESSION.user.role !== 'hq') return el('span', { class: 'muted' }, t('open'));
     const note = el('input', { class: 'q-note', placeholder: t('note'), maxlength: 500, size: 14 });
     const msg = el('span', { class: 'q-msg' });
@@ -661,9 +672,11 @@
         .map((k) => el('th', {}, t(k))))),
       el('tbody', {}, ...a.items.map((it) => el('tr', { 'data-qid': it.id },
         el('td', { class: 'sha' }, it.record_id ? it.record_id.slice(-8) : '—', ' r', it.rev),
-        el('td', {}, it.kind || ''), el('td', {}, it.org_unit || ''), el('td', {}, it.occurred_at || ''),
+        el('td', { class: 'q-kind' }, tx(disp(it).kind, it.kind || '')),
+        el('td', { class: 'q-unit' }, tx(disp(it).org_unit, it.org_unit || '')),
+        el('td', {}, tx(disp(it).occurred_at, it.occurred_at || '')),
         el('td', { class: 'q-reason' }, it.reason),
-        el('td', { class: 'sha' }, it.device + ' (' + it.device_unit + ')'),
+        el('td', {}, el('span', { class: 'sha' }, it.device), ' · ', tx(disp(it).device_unit, it.device_unit)),
         el('td', { class: 'num' }, '#' + it.batch_seq),
         el('td', {}, actionCell(it, 'records', reload)))))) : el('p', { class: 'muted', id: 'empty' }, t('none')));
     if (a.next) put(box, el('div', { class: 'pager' }, el('a', { href: hashTo('/quarantine',
@@ -673,8 +686,10 @@
       el('thead', {}, el('tr', {}, ...['device', 'seq', 'received', 'reason', 'sha256', 'action']
         .map((k) => el('th', {}, t(k))))),
       el('tbody', {}, ...a.batches.map((b) => el('tr', { 'data-qbid': b.id },
-        el('td', { class: 'sha' }, b.device + ' (' + b.device_unit + ')'), el('td', { class: 'num' }, b.seq),
-        el('td', {}, b.received_at), el('td', {}, b.reason), el('td', { class: 'sha' }, b.sha256),
+        el('td', {}, el('span', { class: 'sha' }, b.device), ' · ', tx(disp(b).device_unit, b.device_unit)),
+        el('td', { class: 'num' }, b.seq),
+        el('td', {}, tx(disp(b).received_at, b.received_at)), el('td', {}, b.reason),
+        el('td', { class: 'sha' }, b.sha256),
         el('td', {}, actionCell(b, 'batches', reload)))))) : el('p', { class: 'muted' }, t('none')));
   }
 

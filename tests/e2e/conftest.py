@@ -47,7 +47,7 @@ UUID7_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-
 ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")
 TAIPEI_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")
 
-ENVELOPE_KEYS = {"id", "kind", "rev", "status", "device", "officer", "org_unit",
+ENVELOPE_KEYS = {"id", "kind", "kind_version", "rev", "status", "device", "officer", "org_unit",
                  "occurred_at", "recorded_at", "data"}
 
 Result = collections.namedtuple("Result", "rc out err")

@@ -209,7 +209,9 @@ class Laptop(Store):
         return env
 
     def syncd_cmd(self, *args):
-        return [str(SYNCD_BIN), "--home", str(self.home)] + [str(a) for a in args]
+        # English, as every test here reads syncd's words (its default follows LANG,
+        # which clean_env removes: zh-TW; test_locale checks that).
+        return [str(SYNCD_BIN), "--lang", "en", "--home", str(self.home)] + [str(a) for a in args]
 
     def syncd(self, *args, env=None, timeout=120):
         """beatbook-syncd --home HOME ARGS; returns a CompletedProcess."""

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 
-from ui_fixtures import FORMULA, needs_ui, run_tool, world  # noqa: F401
+from ui_fixtures import FORMULA, kind_labels, needs_ui, ref_label, run_tool, world  # noqa: F401
 
 pytestmark = needs_ui
 
@@ -109,6 +109,82 @@ def test_record_page_has_every_revision_batch_and_signature(world):
         assert b["signature"]["verified"] is True and b["signature"]["result"] == "verified"
     assert [v["batch"]["current"] for v in doc["revisions"]] == [False, True]
     assert doc["device"]["org_unit"] == "P01-S01" and doc["device"]["device_key"]
+
+
+def pair(zh, en):
+    return {"zh-TW": zh, "en": en}
+
+
+def test_answers_carry_labels_in_both_languages_beside_the_codes(world):
+    w = world.web("reviewer")
+    rid = world.hq.query("SELECT id FROM records WHERE kind = 'traffic_accident' AND org_unit = "
+                         "'P06-S03' AND occurred_at LIKE '2018-03-15%'")[0][0]
+    unit = pair(ref_label("units", "P06-S03") + " (P06-S03)",
+                ref_label("units", "P06-S03", "en") + " (P06-S03)")
+    for lang in ("zh-TW", "en"):        # the display pairs do not depend on ?lang
+        status, doc = w.get(f"/v1/records/{rid}", lang=lang)
+        assert status == 200
+        r = doc["record"]
+        assert (r["kind"], r["status"], r["org_unit"]) == ("traffic_accident", "final", "P06-S03")
+        assert r["data"]["class"] == "a2" and r["data"]["intersection"] == "INT-13"
+        d = r["display"]
+        assert d["kind"] == pair("交通事故", "Traffic accident")
+        assert d["status"] == pair("已完成", "Final")
+        assert d["org_unit"] == unit
+        assert d["occurred_at"] == pair("107/03/15 08:42", "2018-03-15 08:42")
+        fields = {f["name"]: f for f in d["fields"]}
+        assert [f["name"] for f in d["fields"]] == ["class", "deaths", "injuries",
+                                                     "intersection", "vehicles", "cause"]
+        assert fields["class"]["label"] == pair(kind_labels("traffic_accident", "class"),
+                                                kind_labels("traffic_accident", "class",
+                                                            lang="en"))
+        assert fields["class"]["text"] == pair(
+            kind_labels("traffic_accident", "class", "a2"),
+            kind_labels("traffic_accident", "class", "a2", "en"))
+        assert fields["class"]["type"] == "enum"
+        assert fields["intersection"]["text"] == pair(
+            ref_label("intersections", "INT-13") + " (INT-13)",
+            ref_label("intersections", "INT-13", "en") + " (INT-13)")
+        assert fields["deaths"]["text"] == pair("0", "0")
+        assert doc["device"]["display"]["org_unit"] == unit
+        assert doc["device"]["display"]["status"] == pair("使用中", "Active")
+        for v in doc["revisions"]:
+            assert v["display"]["status"] == pair("已完成", "Final")
+            assert v["batch"]["display"]["source"] == pair("網路傳送", "Network (HTTPS)")
+            assert v["batch"]["display"]["received_at"]["zh-TW"].startswith("1")    # ROC year
+    # A boolean and a listed segment, in a list answer.
+    status, doc = w.get("/v1/records", kind="parking_citation", org="P06-S03", period="107-03")
+    item = [i for i in doc["items"] if i["data"].get("segment") == "SEG-0602"][0]
+    fields = {f["name"]: f["text"] for f in item["display"]["fields"]}
+    assert fields["major"] == pair("是", "Yes")
+    assert fields["segment"] == pair(ref_label("segments", "SEG-0602") + " (SEG-0602)",
+                                     ref_label("segments", "SEG-0602", "en") + " (SEG-0602)")
+    assert fields["method"] == pair("攔停舉發", "Stopped on the spot")
+    status, cat = w.get("/v1/catalog")
+    assert [(s["code"], s["label"]) for s in cat["statuses"]] == \
+        [("final", pair("已完成", "Final")), ("void", pair("已作廢", "Void"))]
+    status, devs = w.get("/v1/devices", org="P06")
+    xiehe = [x for x in devs["items"] if x["id"] == world.devices["xiehe"]][0]
+    assert xiehe["display"]["org_unit"] == unit and xiehe["org_unit"] == "P06-S03"
+    status, q = w.get("/v1/quarantine", state="all")
+    crafted = [i for i in q["items"] if i["record_id"] == world.crafted["record"]][0]
+    assert crafted["kind"] == "parking_citation"
+    assert crafted["display"]["kind"] == pair("違規停車舉發", "Parking citation")
+    assert crafted["display"]["org_unit"]["zh-TW"] == ref_label("units", "P08-S01") + " (P08-S01)"
+    # JSON exports keep the codes, CSV adds the labels in the export's language.
+    ans = export(w, "/v1/records", kind="parking_citation", org="P06-S03", period="107-03")
+    assert {i["status"] for i in ans["items"]} == {"final"}
+    for lang, yes, final in (("zh-TW", "是", "已完成"), ("en", "Yes", "Final")):
+        status, hdrs, body = w.request("GET", "/v1/records", {
+            "kind": "parking_citation", "org": "P06-S03", "period": "107-03", "format": "csv",
+            "lang": lang})
+        rows = list(csv.DictReader(io.StringIO(body[3:].decode(), newline="")))
+        row = [r for r in rows if r["data.segment"] == "SEG-0602"][0]
+        assert (row["status"], row["status_label"]) == ("final", final)
+        assert (row["data.major"], row["data.major_label"]) == ("true", yes)
+        assert row["data.segment_label"] == ref_label("segments", "SEG-0602", lang) + " (SEG-0602)"
+        assert row["occurred_at_label"].startswith("107/03/15 " if lang == "zh-TW" else "2018-03-15 ")
+        assert "data.notes_label" not in row        # text is its own label
 
 
 def test_devices_view_is_the_devices_command_and_finds_gaps(world, tmp_path):

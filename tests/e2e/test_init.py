@@ -80,13 +80,13 @@ def test_concurrent_init_only_one_wins(tmp_path):
 
 
 def test_help_and_version(bb, home):
-    r = bb(home, "--help")
+    r = bb(home, "--help", lang="en")
     assert r.rc == EX_OK and r.err == ""
     assert r.out.startswith("usage: beatbook")
     for cmd in ("init", "add", "patrol", "list", "show", "edit", "void", "kinds", "ref",
                 "status", "report"):
         assert f"\n  {cmd} " in r.out, cmd
-    assert bb(home, "-h").out == r.out
+    assert bb(home, "-h", lang="en").out == r.out
     v = bb(home, "--version")
     assert v.rc == EX_OK and v.err == ""
     assert v.out.startswith("beatbook ") and v.out.strip().split()[1][0].isdigit()
@@ -102,15 +102,17 @@ def test_bad_command_line_exit_64(bb, home, args):
     assert r.out == ""
     assert r.err.strip()
     if args == ["frobnicate"]:
-        assert '"frobnicate"' in r.err
+        assert 'frobnicate' in r.err        # quoted "…" in English, 「…」 in zh-TW
 
 
 @pytest.mark.parametrize("cmd", ["init", "add", "patrol", "list", "show", "edit", "void",
                                  "kinds", "ref", "status", "report"])
 def test_command_help_exit_0(bb, home, cmd):
-    r = bb(home, cmd, "--help")
+    r = bb(home, cmd, "--help", lang="en")
     assert r.rc == EX_OK, r
     assert "usage: beatbook" in r.out and cmd in r.out
+    zh = bb(home, cmd, "--help")            # no LANG: zh-TW (test_locale checks every word)
+    assert zh.rc == EX_OK and f"beatbook {cmd}" in zh.out
     assert not home.exists()
 
 

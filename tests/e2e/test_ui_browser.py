@@ -13,6 +13,7 @@ profile.  The tests are skipped, with the reason, only when Chromium or its
 driver cannot start.
 """
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ui_fixtures import XSS, needs_ui, world  # noqa: F401
+from ui_fixtures import XSS, kind_labels, needs_ui, ref_label, world  # noqa: F401
 
 pytestmark = needs_ui
 
@@ -221,6 +222,63 @@ def test_drill_down_from_a_figure_to_a_record(reviewer, world, shots):
     shots(p.d, "05-record")
 
 
+# A code shown as "field=code", or a bare code of the record's data, kind or status.
+RAW = re.compile(r"\b[a-z_]+=\S")
+CODES = ["traffic_accident", "failure_to_yield", "final", "true", "false"]
+
+
+def assert_no_codes(text):
+    assert not RAW.search(text), RAW.search(text).group(0)
+    for code in CODES:
+        assert not re.search(r"\b" + code + r"\b", text), code
+
+
+def test_record_page_shows_labels_not_codes_in_both_languages(reviewer, world, shots):
+    p = reviewer
+    rid = world.hq.query("SELECT id FROM records WHERE kind = 'traffic_accident' AND org_unit = "
+                         "'P06-S03' AND occurred_at LIKE '2018-03-15%'")[0][0]
+    value = lambda f: p.one(f'#rec-data tr[data-field="{f}"] td.value').text
+    label = lambda f: p.one(f'#rec-data tr[data-field="{f}"] th').text
+    p.go(f"#/record/{rid}")
+    assert p.one("#rec-kind").text == "交通事故"
+    assert p.one("#rec-status").text.startswith("已完成")
+    assert p.one("#rec-unit").text == ref_label("units", "P06-S03") + " (P06-S03)"
+    assert p.one("#rec-occurred").text == "107/03/15 08:42"
+    assert label("class") == kind_labels("traffic_accident", "class")
+    assert value("class") == kind_labels("traffic_accident", "class", "a2")
+    assert value("cause") == kind_labels("traffic_accident", "cause", "failure_to_yield")
+    assert value("intersection") == ref_label("intersections", "INT-13") + " (INT-13)"
+    assert label("intersection") == kind_labels("traffic_accident", "intersection")
+    assert_no_codes(p.one("main").text)
+    shots(p.d, "14-record-labels-zh-TW")
+    p.one("#lang").click()
+    try:
+        p.wait(lambda: p.one("#rec-kind").text == "Traffic accident", what="the English record")
+        assert p.one("#rec-status").text.startswith("Final")
+        assert p.one("#rec-occurred").text == "2018-03-15 08:42"
+        assert p.one("#rec-unit").text == ref_label("units", "P06-S03", "en") + " (P06-S03)"
+        assert label("class") == kind_labels("traffic_accident", "class", lang="en")
+        assert value("class") == kind_labels("traffic_accident", "class", "a2", "en")
+        assert value("intersection") == ref_label("intersections", "INT-13", "en") + " (INT-13)"
+        assert_no_codes(p.one("main").text)
+        shots(p.d, "15-record-labels-english")
+        # The list: a boolean and a listed segment, labelled, in the summary.
+        p.go("#/records?kind=parking_citation&org=P06-S03&period=107-03")
+        text = p.one("#records-table").text
+        assert "Major violation: Yes" in text and "Final" in text
+        assert ref_label("segments", "SEG-0602", "en") + " (SEG-0602)" in text
+        assert_no_codes(text)
+    finally:
+        p.one("#lang").click()
+        p.wait(lambda: p.one("#nav-scorecard").text == "績效總表", what="zh-TW again")
+    p.go("#/records?kind=parking_citation&org=P06-S03&period=107-03")
+    text = p.one("#records-table").text
+    assert "重大違規停車：是" in text and "已完成" in text and "攔停舉發" in text
+    assert ref_label("segments", "SEG-0602") + " (SEG-0602)" in text
+    assert_no_codes(text)
+    shots(p.d, "16-records-labels-zh-TW")
+
+
 def test_export_csv_from_the_records_page(reviewer, world, shots):
     p = reviewer
     p.go("#/records?kind=parking_citation&period=107-03")
@@ -260,11 +318,15 @@ def test_devices_and_quarantine_pages(reviewer, world, shots):
     ids = [r.get_attribute("data-device") for r in p.css("#devices-table tbody tr")]
     assert set(world.devices.values()) <= set(ids)
     assert "beatbook status" in p.one("#pending-note").text
+    assert {c.text for c in p.css("#devices-table .dev-status")} <= {"使用中", "待登錄", "已撤銷"}
     shots(p.d, "08-devices")
     p.go("#/quarantine?state=all")
     shots(p.d, "09-quarantine")
     rows = p.css("#quarantine-table tbody tr")
     assert rows and "P06" in rows[0].find_element("css selector", ".q-reason").text
+    assert rows[0].find_element("css selector", ".q-kind").text == "違規停車舉發"
+    assert rows[0].find_element("css selector", ".q-unit").text == \
+        ref_label("units", "P08-S01") + " (P08-S01)"
     p.go("#/quarantine")
     open_rows = p.css("#quarantine-table tbody tr")
     if open_rows:               # the API tests may have acted on it already

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conftest import BIN_DIR
+from conftest import BIN_DIR, REPO
 from sync_fixtures import HQ, HQ_BIN, Laptop, SYNCD_BIN
 
 MAKE_BATCH = BIN_DIR.parent / "tests" / "hq_make_batch"
@@ -42,6 +42,23 @@ FORMULA = '=HYPERLINK("http://example.invalid","click")'
 needs_ui = pytest.mark.skipif(
     not (HQ_BIN.is_file() and SYNCD_BIN.is_file() and MAKE_BATCH.is_file()),
     reason=f"beatbook-hq, beatbook-syncd and hq_make_batch must be built in {BIN_DIR}")
+
+
+def ref_label(lst, code, lang="zh-TW"):
+    """The label of a listed code in the built-in reference data (schema/reference)."""
+    doc = json.loads((REPO / "schema" / "reference" / f"{lst}.json").read_text())
+    return [i for i in doc[lst] if i["code"] == code][0]["label"][lang]
+
+
+def kind_labels(kind, field=None, value=None, lang="zh-TW"):
+    """The label of a kind, of one of its fields, or of one of a field's values."""
+    k = json.loads((REPO / "schema" / "records" / f"{kind}.json").read_text())
+    if field is None:
+        return k["label"][lang]
+    f = [x for x in k["fields"] if x["name"] == field][0]
+    if value is None:
+        return f["label"][lang]
+    return [v for v in f["values"] if v["code"] == value][0]["label"][lang]
 
 
 def t(day, hm="09:00"):
@@ -107,7 +124,7 @@ def laptop_records(year):
             "method": "stop", "source": "police", "segment": "SEG-0101", "major": True,
             "violation": "double_parking"}} for i in range(4 if big else 2)],
         "traffic_accident": [{"occurred_at": t(d, "12:15"), "data": {
-            "class": "a3", "deaths": 0, "injuries": 0 if big else 2, "intersection": "INT-01",
+            "class": "a3" if big else "a2", "deaths": 0, "injuries": 0 if big else 2, "intersection": "INT-01",
             "cause": "following_too_close", "vehicles": 2}}],
     }
     return {"xiehe": xiehe, "fengdong": fengdong, "jiguang": jiguang}

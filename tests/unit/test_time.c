@@ -769,6 +769,52 @@ static void test_now(void **state)
     assert_true(t < must_parse("2100-01-01T00:00:00Z"));
 }
 
+/* The _lang variants: zh-TW words for the same mistakes, English unchanged. */
+static void test_messages_in_zh(void **state)
+{
+    static const struct { const char *in, *en, *zh; } loose[] = {
+        { "2018-13-01", "month 13 is not 1-12", "沒有 13 月" },
+        { "2018-02-30", "day 30 does not exist in 2018-02", "2018-02 沒有 30 日" },
+        { "25:00", "hour 25 is not 0-23", "沒有 25 時" },
+        { "昨天", "not a date and time", "不是日期時間" },
+        { "", "empty", "空白" },
+        { "300/01/01", "ROC year 300 is outside", "民國 300 年" },
+    };
+    int64_t t;
+    bb_period p;
+    bb_errbuf eb;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof loose / sizeof loose[0]; i++) {
+        assert_int_equal(bb_time_parse_loose_lang(loose[i].in, 0, BB_LANG_EN, &t, NULL, &eb),
+                         BB_ERR_INVALID);
+        assert_contains(eb.msg, loose[i].en);
+        assert_int_equal(bb_time_parse_loose_lang(loose[i].in, 0, BB_LANG_ZH, &t, NULL, &eb),
+                         BB_ERR_INVALID);
+        assert_contains(eb.msg, loose[i].zh);
+        assert_null(strstr(eb.msg, loose[i].en));
+        /* The old entry point is the English one. */
+        assert_int_equal(bb_time_parse_loose(loose[i].in, 0, &t, NULL, &eb), BB_ERR_INVALID);
+        assert_contains(eb.msg, loose[i].en);
+    }
+    assert_int_equal(bb_time_parse_lang("2018-03-15 14:20", BB_LANG_ZH, &t, NULL, &eb),
+                     BB_ERR_INVALID);
+    assert_contains(eb.msg, "格式為 YYYY-MM-DDTHH:MM:SS");
+    assert_int_equal(bb_time_parse_lang("2018-03-15T14:20:00", BB_LANG_ZH, &t, NULL, &eb),
+                     BB_ERR_INVALID);
+    assert_contains(eb.msg, "沒有時區");
+    assert_int_equal(bb_period_parse_lang("2018-13", BB_LANG_ZH, &p, &eb), BB_ERR_INVALID);
+    assert_contains(eb.msg, "\"2018-13\"：沒有 13 月");
+    assert_int_equal(bb_period_parse_lang("2018Q5", BB_LANG_ZH, &p, &eb), BB_ERR_INVALID);
+    assert_contains(eb.msg, "沒有第 5 季");
+    assert_int_equal(bb_period_parse_lang("2018-03..2018-01", BB_LANG_ZH, &p, &eb),
+                     BB_ERR_INVALID);
+    assert_contains(eb.msg, "結束早於開始");
+    assert_int_equal(bb_period_parse_lang("2018-03", BB_LANG_ZH, &p, &eb), BB_OK);
+    assert_string_equal(p.label, "2018-03");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -789,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_period_contains),
         cmocka_unit_test(test_period_months),
         cmocka_unit_test(test_now),
+        cmocka_unit_test(test_messages_in_zh),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

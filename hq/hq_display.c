@@ -1,0 +1,233 @@
+/*
+ * hq_display.c — labels and local times for the review UI (see hq_display.h).
+ * The catalog holds the labels of kinds, fields, values and listed codes;
+ * the few words that are not catalog data (statuses, sources, yes/no) are
+ * the tables below.
+ */
+#include "hq_display.h"
+#include "bb_json.h"
+#include "bb_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REF_TEXT_MAX 400                /* "name (code)" */
+
+cJSON *hq_display_pair(const char *zh, const char *en)
+{
+    cJSON *o;
+
+    if (!zh)
+        zh = en;
+    if (!en)
+        en = zh;
+    if (!zh)
+        return cJSON_CreateNull();
+    o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "zh-TW", zh) || !cJSON_AddStringToObject(o, "en", en)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *hq_display_label(const struct bb_label *l, const char *fallback)
+{
+    return hq_display_pair(bb_label(l, BB_LANG_ZH, fallback), bb_label(l, BB_LANG_EN, fallback));
+}
+
+cJSON *hq_display_ref(const bb_catalog *cat, const char *list, const char *code)
+{
+    const struct bb_ref_item *it = code && list ? bb_catalog_ref(cat, list, code) : NULL;
+    char zh[REF_TEXT_MAX], en[REF_TEXT_MAX];
+
+    if (!it)
+        return hq_display_pair(code, code);
+    snprintf(zh, sizeof zh, "%s (%s)", bb_label(&it->label, BB_LANG_ZH, it->code), it->code);
+    snprintf(en, sizeof en, "%s (%s)", bb_label(&it->label, BB_LANG_EN, it->code), it->code);
+    return hq_display_pair(zh, en);
+}
+
+cJSON *hq_display_time(const char *rfc3339)
+{
+    char zh[48], en[48];
+    int64_t t, local;
+    int y, m, d, minute;
+
+    if (!rfc3339 || bb_time_parse(rfc3339, &t, NULL, NULL) != BB_OK ||
+        bb_taipei_date(t, &y, &m, &d) != BB_OK)
+        return hq_display_pair(rfc3339, rfc3339);
+    local = t + BB_TAIPEI_OFFSET_MIN * 60;
+    minute = (int)(((local % 86400) + 86400) % 86400 / 60);
+    snprintf(en, sizeof en, "%04d-%02d-%02d %02d:%02d", y, m, d, minute / 60, minute % 60);
+    if (y > 1911)       /* ROC year 1 is 1912; earlier dates have none */
+        snprintf(zh, sizeof zh, "%d/%02d/%02d %02d:%02d", y - 1911, m, d, minute / 60,
+                 minute % 60);
+    else
+        snprintf(zh, sizeof zh, "%s", en);
+    return hq_display_pair(zh, en);
+}
+
+struct word {
+    const char *code, *zh, *en;
+};
+
+static cJSON *word(const struct word *w, const char *code)
+{
+    for (; code && w->code; w++)
+        if (strcmp(w->code, code) == 0)
+            return hq_display_pair(w->zh, w->en);
+    return hq_display_pair(code, code);
+}
+
+cJSON *hq_display_status(const char *status)
+{
+    static const struct word w[] = {{"final", "已完成", "Final"}, {"void", "已作廢", "Void"},
+                                    {"draft", "草稿", "Draft"}, {NULL, NULL, NULL}};
+    return word(w, status);
+}
+
+cJSON *hq_display_device_status(const char *status)
+{
+    static const struct word w[] = {{"pending", "待登錄", "Pending registration"},
+                                    {"active", "使用中", "Active"},
+                                    {"revoked", "已撤銷", "Revoked"}, {NULL, NULL, NULL}};
+    return word(w, status);
+}
+
+cJSON *hq_display_source(const char *source)
+{
+    static const struct word w[] = {{"https", "網路傳送", "Network (HTTPS)"},
+                                    {"import", "USB 匯入", "USB import"}, {NULL, NULL, NULL}};
+    return word(w, source);
+}
+
+cJSON *hq_display_action(const char *action)
+{
+    static const struct word w[] = {{"released", "已釋出", "Released"},
+                                    {"reviewed", "已審查", "Reviewed"}, {NULL, NULL, NULL}};
+    return word(w, action);
+}
+
+/* Any JSON value as one line of text, the same in both languages. */
+static cJSON *as_text(const cJSON *v)
+{
+    char *s;
+    cJSON *o;
+
+    if (cJSON_IsString(v))
+        return hq_display_pair(v->valuestring, v->valuestring);
+    if (cJSON_IsBool(v))
+        return hq_display_pair(cJSON_IsTrue(v) ? "是" : "否", cJSON_IsTrue(v) ? "Yes" : "No");
+    if (!(s = bb_json_canonical(v)))
+        return NULL;
+    o = hq_display_pair(s, s);
+    free(s);
+    return o;
+}
+
+cJSON *hq_display_value(const bb_catalog *cat, const struct bb_field *f, const cJSON *v)
+{
+    const struct bb_enum_value *ev;
+    const cJSON *lat, *lon;
+    char geo[80];
+
+    if (!v || cJSON_IsNull(v))
+        return cJSON_CreateNull();
+    if (!f)
+        return as_text(v);
+    switch (f->type) {
+    case BB_F_ENUM:
+        if (cJSON_IsString(v) && (ev = bb_field_enum(f, v->valuestring)) != NULL)
+            return hq_display_label(&ev->label, ev->code);
+        break;
+    case BB_F_REF:
+        if (cJSON_IsString(v))
+            return hq_display_ref(cat, f->ref, v->valuestring);
+        break;
+    case BB_F_DATETIME:
+        if (cJSON_IsString(v))
+            return hq_display_time(v->valuestring);
+        break;
+    case BB_F_GEO:
+        lat = cJSON_GetObjectItemCaseSensitive(v, "lat");
+        lon = cJSON_GetObjectItemCaseSensitive(v, "lon");
+        if (cJSON_IsNumber(lat) && cJSON_IsNumber(lon)) {
+            snprintf(geo, sizeof geo, "%.10g, %.10g", lat->valuedouble, lon->valuedouble);
+            return hq_display_pair(geo, geo);
+        }
+        break;
+    case BB_F_TEXT: case BB_F_INTEGER: case BB_F_NUMBER: case BB_F_BOOLEAN:
+        break;
+    }
+    return as_text(v);
+}
+
+/* Add item (may be NULL: out of memory) to o under k; false when it is not added. */
+static int put(cJSON *o, const char *k, cJSON *item)
+{
+    if (item && cJSON_AddItemToObject(o, k, item))
+        return 1;
+    cJSON_Delete(item);
+    return 0;
+}
+
+/* {"name", "type", "label", "text"} of one data field. */
+static int add_field(cJSON *fields, const bb_catalog *cat, const struct bb_field *f,
+                     const char *name, const cJSON *v)
+{
+    cJSON *o = cJSON_CreateObject();
+
+    if (!o || !cJSON_AddItemToArray(fields, o)) {
+        cJSON_Delete(o);
+        return 0;
+    }
+    return cJSON_AddStringToObject(o, "name", name) &&
+           put(o, "type", f ? cJSON_CreateString(bb_ftype_name(f->type)) : cJSON_CreateNull()) &&
+           put(o, "label", f ? hq_display_label(&f->label, name) : hq_display_pair(name, name)) &&
+           put(o, "text", hq_display_value(cat, f, v));
+}
+
+cJSON *hq_display_record(const bb_catalog *cat, const cJSON *rec)
+{
+    const char *kind = bb_json_str(rec, "kind");
+    const struct bb_kind *k = kind ? bb_catalog_kind(cat, kind) : NULL;
+    const char *why = bb_json_str(rec, "void_reason");
+    const cJSON *data = bb_json_obj(rec, "data"), *v;
+    cJSON *o = cJSON_CreateObject(), *fields;
+    size_t i;
+
+    if (!o ||
+        !put(o, "kind", k ? hq_display_label(&k->label, kind) : hq_display_pair(kind, kind)) ||
+        !put(o, "status", hq_display_status(bb_json_str(rec, "status"))) ||
+        !put(o, "org_unit", hq_display_ref(cat, "units", bb_json_str(rec, "org_unit"))) ||
+        !put(o, "occurred_at", hq_display_time(bb_json_str(rec, "occurred_at"))) ||
+        !put(o, "recorded_at", hq_display_time(bb_json_str(rec, "recorded_at"))) ||
+        !put(o, "void_reason", why ? cJSON_CreateString(why) : cJSON_CreateNull()) ||
+        !(fields = cJSON_AddArrayToObject(o, "fields")))
+        goto oom;
+    if (!data)
+        return o;
+    for (i = 0; k && i < k->nfields; i++) {
+        const struct bb_field *f = &k->fields[i];
+        if ((v = cJSON_GetObjectItemCaseSensitive(data, f->name)) != NULL &&
+            !add_field(fields, cat, f, f->name, v))
+            goto oom;
+    }
+    cJSON_ArrayForEach(v, data) {
+        if (v->string && (!k || !bb_kind_field(k, v->string)) &&
+            !add_field(fields, cat, NULL, v->string, v))
+            goto oom;
+    }
+    return o;
+oom:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+const char *hq_display_pick(const cJSON *pair, enum bb_lang lang)
+{
+    const char *s = bb_json_str(pair, lang == BB_LANG_EN ? "en" : "zh-TW");
+    return s ? s : "";
+}
