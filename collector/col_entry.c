@@ -25,11 +25,6 @@
 #define IMPORT_MAX_BYTES ((size_t)1 << 30)   /* 1 GiB of JSON per import */
 #define IMPORT_MAX_RECORDS 2000000
 
-static bb_err usage_fail(bb_errbuf *eb, const char *cmd, const char *what)
-{
-    return bb_fail(eb, BB_ERR_USAGE, "%s: %s (see: beatbook %s --help)", cmd, what, cmd);
-}
-
 /* ---- init ---- */
 
 bb_err col_cmd_init(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
@@ -325,19 +320,31 @@ bb_err col_cmd_add(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     bb_err err;
     int c, i, no_prompt = 0;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = optarg; break;
         case 'n': no_prompt = 1; break;
         case 'h':
-            printf("usage: beatbook add KIND [FIELD=VALUE...] [--no-prompt]\n"
-                   "       beatbook add KIND --json FILE|-\n"
-                   "Record one entry, or import a JSON object or array of objects\n"
-                   "{\"occurred_at\": .., \"location\": {\"lat\":..,\"lon\":..}, \"data\": {FIELD: VALUE}}\n"
-                   "all or nothing.  Fields of a kind: beatbook kinds show KIND\n");
+            printf("%s", T(ctx,
+                "usage: beatbook add [KIND [FIELD=VALUE...]] [--no-prompt]\n"
+                "       beatbook add KIND --json FILE|-\n"
+                "Record one entry.  On a terminal every field is asked in order (Enter skips an\n"
+                "optional one), then the whole record is shown before it is saved; without KIND\n"
+                "a menu of kinds is offered.  KIND is a code or a label (交通事故).\n"
+                "--json imports a JSON object or array of objects, all or nothing:\n"
+                "{\"occurred_at\": .., \"location\": {\"lat\":..,\"lon\":..}, \"data\": {FIELD: VALUE}}\n"
+                "Fields of a kind: beatbook kinds show KIND\n",
+                "用法：beatbook add [類別 [欄位=值...]] [--no-prompt]\n"
+                "      beatbook add 類別 --json 檔案|-\n"
+                "記錄一筆資料。在終端機上會依序詢問每個欄位（選填欄位按 Enter 跳過），\n"
+                "儲存前先顯示整筆紀錄供確認；未指定類別時會列出類別選單。\n"
+                "類別可用代碼或名稱（例如 交通事故）。\n"
+                "--json 匯入一個 JSON 物件或物件陣列，全部成功才儲存：\n"
+                "{\"occurred_at\": .., \"location\": {\"lat\":..,\"lon\":..}, \"data\": {欄位: 值}}\n"
+                "各類別的欄位：beatbook kinds show 類別\n"));
             return BB_OK;
         default:
-            return usage_fail(eb, "add", "unknown option");
+            return col_bad_option(ctx, eb, "add", c, argv);
         }
     }
     if (optind >= argc && ctx->interactive && !json && !no_prompt) {
@@ -346,12 +353,15 @@ bb_err col_cmd_add(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
             return err;
         optind = argc - 1;   /* no FIELD=VALUE arguments follow */
     } else if (optind >= argc) {
-        return usage_fail(eb, "add", "name the kind to record, e.g. beatbook add parking_citation");
+        return col_usage(ctx, eb, "add", T(ctx, "name the kind to record, e.g. beatbook add "
+                                                "parking_citation", "請指定要記錄的類別，例如 "
+                                                "beatbook add parking_citation"));
     } else if (!(k = find_kind(ctx, argv[optind], eb))) {
         return BB_ERR_INVALID;
     }
     if (json && optind + 1 < argc)
-        return usage_fail(eb, "add", "give either FIELD=VALUE arguments or --json, not both");
+        return col_usage(ctx, eb, "add", T(ctx, "give either FIELD=VALUE arguments or --json, "
+                                                "not both", "請擇一使用 欄位=值 或 --json"));
     if ((err = col_store_open(ctx->home, 0, &st, eb)) != BB_OK)
         return err;
     if (json) {
