@@ -375,7 +375,8 @@ bb_err col_cmd_add(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
             goto out;
     if (ctx->interactive && !no_prompt) {
         /* When and for which unit are questions too, unless given: ask them. */
-        if (!assigns(argc - optind - 1, argv + optind + 1, "occurred_at"))
+        if (!assigns(argc - optind - 1, argv + optind + 1, "occurred_at") &&
+            !k->occurred_at_from)
             cJSON_DeleteItemFromObjectCaseSensitive(rec, "occurred_at");
         if (!assigns(argc - optind - 1, argv + optind + 1, "org_unit"))
             cJSON_DeleteItemFromObjectCaseSensitive(rec, "org_unit");
@@ -407,10 +408,11 @@ static bb_err patrol_start(struct col_ctx *ctx, col_store *st, const struct bb_k
     for (i = 0; i < argc; i++)
         if ((err = col_record_assign_arg(ctx, k, rec, argv[i], eb)) != BB_OK)
             goto out;
-    if (!cJSON_GetObjectItemCaseSensitive(data, "started_at"))
-        cJSON_AddStringToObject(data, "started_at", bb_json_str(rec, "occurred_at"));
+    /* On a terminal the start is a question (default now); otherwise it is now. */
     if (ctx->interactive && (err = col_prompt_form(ctx, st, k, rec, "start", 0, eb)) != BB_OK)
         goto out;
+    if (!cJSON_GetObjectItemCaseSensitive(data, "started_at"))
+        cJSON_AddStringToObject(data, "started_at", bb_json_str(rec, "occurred_at"));
     col_record_anchor(k, rec, assigns(argc, argv, "occurred_at"));
     if ((err = col_store_drafts(st, "patrol", &open, eb)) != BB_OK)
         goto out;
@@ -464,16 +466,17 @@ static bb_err patrol_end(struct col_ctx *ctx, col_store *st, const struct bb_kin
     }
     data = cJSON_GetObjectItemCaseSensitive(rec, "data");
     bb_time_format(ctx->now, 8 * 60, now);
-    if (!cJSON_GetObjectItemCaseSensitive(data, "ended_at"))
-        cJSON_AddStringToObject(data, "ended_at", now);
     for (i = first; i < argc; i++)
         if ((err = col_record_assign_arg(ctx, k, rec, argv[i], eb)) != BB_OK)
             goto out;
     col_record_set_string(rec, "status", "final");
     col_record_set_number(rec, "rev", 1);
     col_record_set_string(rec, "recorded_at", now);
+    /* On a terminal the end is a question (default now); otherwise it is now. */
     if (ctx->interactive && (err = col_prompt_form(ctx, st, k, rec, "end", 0, eb)) != BB_OK)
         goto out;
+    if (!cJSON_GetObjectItemCaseSensitive(data, "ended_at"))
+        cJSON_AddStringToObject(data, "ended_at", now);
     err = save_one(ctx, st, rec, 0, eb);
 out:
     cJSON_Delete(open);

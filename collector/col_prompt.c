@@ -33,6 +33,9 @@ struct prompt {
     const char *unit;       /* the officer's unit */
     char *line;
     size_t cap;
+    const char *page;       /* the page being asked, or NULL for all */
+    size_t *asked;          /* form indexes of the questions asked, in order */
+    size_t nasked;          /* a question's number is its place here, from 1 */
 };
 
 /* One line from stdin without its newline; -1 at end of input. */
@@ -266,6 +269,16 @@ static int rule_broken_at(struct prompt *p, size_t qi, const char **blamed, bb_e
     return 0;
 }
 
+/* The number a question is shown with: its place among the asked, from 1. */
+static size_t number_of(const struct prompt *p, size_t qi)
+{
+    size_t i;
+    for (i = 0; i < p->nasked; i++)
+        if (p->asked[i] == qi)
+            return i + 1;
+    return qi + 1;
+}
+
 /* The value of q as the default when editing: as it would be typed. */
 static void current_as_text(struct prompt *p, const struct bb_question *q, char *out, size_t n)
 {
@@ -307,8 +320,10 @@ static bb_err ask(struct prompt *p, size_t qi, size_t no, size_t total, int edit
     size_t menu_n = 0, bi;
     const char *blamed = NULL;
     char dflt[256];
+    int keep;   /* the default is the current answer: Enter keeps it as stored */
 
-    if (edit || bb_form_answer(q, p->rec))
+    keep = edit || bb_form_answer(q, p->rec);
+    if (keep)
         current_as_text(p, q, dflt, sizeof dflt);
     else
         bb_form_default(q, p->unit, p->last, p->ctx->now, dflt, sizeof dflt);
@@ -334,6 +349,9 @@ static bb_err ask(struct prompt *p, size_t qi, size_t no, size_t total, int edit
             return BB_OK;
         }
         if (!*text) {
+            /* Keep the stored value itself: its text form may be shorter (no seconds). */
+            if (*dflt && keep && bb_form_answer(q, p->rec))
+                return BB_OK;
             if (*dflt)
                 text = dflt;
             else if (!bb_form_required(q, p->rec)) {
@@ -356,14 +374,14 @@ static bb_err ask(struct prompt *p, size_t qi, size_t no, size_t total, int edit
         }
         set_answer(p, q, v);
         bb_form_prune(p->form, p->rec);
-        if (q->envelope || !rule_broken_at(p, qi, &blamed, &why))
+        if (!rule_broken_at(p, qi, &blamed, &why))
             return BB_OK;
         printf("  %s\n", why.msg);
         for (bi = 0; blamed && bi < qi; bi++)
             if (strcmp(bb_form_at(p->form, bi)->field->name, blamed) == 0)
                 break;
         if (blamed && bi < qi && depth < 3) {
-            bb_err err2 = ask(p, bi, bi + 1, total, 1, depth + 1, eb);
+            bb_err err2 = ask(p, bi, number_of(p, bi), total, 1, depth + 1, eb);
             if (err2 != BB_OK || !rule_broken_at(p, qi, &blamed, &why))
                 return err2;
             /* Still broken: this answer is the one to change. */
@@ -375,18 +393,17 @@ static bb_err ask(struct prompt *p, size_t qi, size_t no, size_t total, int edit
 }
 
 /* The whole record, numbered as the questions are, with its problems. */
-static size_t show_summary(struct prompt *p, const char *page, cJSON *problems)
+static void show_summary(struct prompt *p, cJSON *problems)
 {
     struct col_ctx *ctx = p->ctx;
-    size_t i, n = 0;
+    size_t i;
     const cJSON *pr;
 
-    printf("\n%s %s\n", T(ctx, "──", "──"), bb_label(&p->k->label, ctx->lang, p->k->name));
-    for (i = 0; i < bb_form_count(p->form); i++) {
-        const struct bb_question *q = bb_form_at(p->form, i);
+    printf("\n── %s\n", bb_label(&p->k->label, ctx->lang, p->k->name));
+    for (i = 0; i < p->nasked; i++) {
+        const struct bb_question *q = bb_form_at(p->form, p->asked[i]);
         char shown[600];
-        if (!bb_form_relevant(q, p->rec) || (page && q->page && strcmp(q->page->id, page) != 0 &&
-                                              !bb_form_answer(q, p->rec)))
+        if (!bb_form_relevant(q, p->rec))
             continue;
         bb_form_display(ctx->cat, q->field, bb_form_answer(q, p->rec), ctx->lang, shown,
                         sizeof shown);
@@ -395,11 +412,9 @@ static size_t show_summary(struct prompt *p, const char *page, cJSON *problems)
         printf(" %s\n", shown[0] ? shown : T(ctx, "(empty)", "（未填）"));
         if (!shown[0] && q->kpi_note.zh)
             printf("       ! %s\n", bb_label(&q->kpi_note, ctx->lang, ""));
-        n++;
     }
     cJSON_ArrayForEach(pr, problems)
         printf("  × %s\n", bb_json_str(pr, "message"));
-    return n;
 }
 
 /* Whether question q is on the page being asked. */
@@ -415,7 +430,7 @@ bb_err col_prompt_form(struct col_ctx *ctx, col_store *st, const struct bb_kind 
     bb_plan *plan = NULL;
     const char *from;
     cJSON *problems = NULL;
-    size_t i, total = 0, no = 0;
+    size_t i, no;
     bb_err err;
 
     memset(&p, 0, sizeof p);
@@ -429,22 +444,24 @@ bb_err col_prompt_form(struct col_ctx *ctx, col_store *st, const struct bb_kind 
         goto out;
     if ((err = col_store_last(st, k->name, &p.last, eb)) != BB_OK)
         goto out;
+    p.page = page;
+    if (!(p.asked = calloc(bb_form_count(p.form), sizeof *p.asked))) {
+        err = bb_fail(eb, BB_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     for (i = 0; i < bb_form_count(p.form); i++)
         if (on_page(bb_form_at(p.form, i), page) && !bb_form_at(p.form, i)->field->ask_never)
-            total++;
+            p.asked[p.nasked++] = i;
     printf("%s — %s\n", bb_label(&k->label, ctx->lang, k->name),
            bb_label(&k->description, ctx->lang, ""));
     printf("%s\n", T(ctx, "Enter takes the value in [ ] or skips an optional field; - clears "
                           "it; Ctrl-D stops without saving.",
                      "按 Enter 採用 [ ] 中的值或跳過選填欄位；輸入 - 清除；Ctrl-D 不儲存並離開。"));
-    for (i = 0; i < bb_form_count(p.form); i++) {
-        const struct bb_question *q = bb_form_at(p.form, i);
-        if (!on_page(q, page) || q->field->ask_never)
-            continue;
-        no++;
+    for (no = 0; no < p.nasked; no++) {
+        const struct bb_question *q = bb_form_at(p.form, p.asked[no]);
         if (!bb_form_relevant(q, rec) || (!edit && bb_form_answer(q, rec)))
             continue;
-        if ((err = ask(&p, i, no, total, edit, 0, eb)) != BB_OK)
+        if ((err = ask(&p, p.asked[no], no + 1, p.nasked, edit, 0, eb)) != BB_OK)
             goto out;
     }
     /* Review: save, stop, or change a field by its number. */
@@ -455,7 +472,7 @@ bb_err col_prompt_form(struct col_ctx *ctx, col_store *st, const struct bb_kind 
         cJSON_Delete(problems);
         if ((err = bb_form_problems(p.form, ctx->cat, rec, ctx->lang, &problems)) != BB_OK)
             goto out;
-        show_summary(&p, page, problems);
+        show_summary(&p, problems);
         if (cJSON_GetArraySize(problems) > 0)
             printf("%s", T(ctx, "Fix before saving: the field's number (n stops) > ",
                            "儲存前請修正：輸入欄位號碼（n 放棄）> "));
@@ -477,17 +494,16 @@ bb_err col_prompt_form(struct col_ctx *ctx, col_store *st, const struct bb_kind 
              strcasecmp(p.line + lead, "yes") == 0 || strcmp(p.line + lead, "是") == 0))
             break;
         pick = strtol(p.line + lead, &end, 10);
-        if (end != p.line + lead && !*end && pick >= 1 && (size_t)pick <= bb_form_count(p.form) &&
-            bb_form_relevant(bb_form_at(p.form, (size_t)pick - 1), rec)) {
-            if ((err = ask(&p, (size_t)pick - 1, (size_t)pick, bb_form_count(p.form), 1, 0, eb)) !=
-                BB_OK)
+        if (end != p.line + lead && !*end && pick >= 1 && (size_t)pick <= p.nasked &&
+            bb_form_relevant(bb_form_at(p.form, p.asked[pick - 1]), rec)) {
+            if ((err = ask(&p, p.asked[pick - 1], (size_t)pick, p.nasked, 1, 0, eb)) != BB_OK)
                 goto out;
             /* A changed answer may make later questions relevant: ask those now. */
-            for (i = 0; i < bb_form_count(p.form); i++) {
-                const struct bb_question *q = bb_form_at(p.form, i);
-                if (on_page(q, page) && bb_form_relevant(q, rec) && !bb_form_answer(q, rec) &&
+            for (no = 0; no < p.nasked; no++) {
+                const struct bb_question *q = bb_form_at(p.form, p.asked[no]);
+                if (bb_form_relevant(q, rec) && !bb_form_answer(q, rec) &&
                     bb_form_required(q, rec) &&
-                    (err = ask(&p, i, i + 1, bb_form_count(p.form), 0, 0, eb)) != BB_OK)
+                    (err = ask(&p, p.asked[no], no + 1, p.nasked, 0, 0, eb)) != BB_OK)
                     goto out;
             }
             continue;
@@ -501,6 +517,7 @@ bb_err col_prompt_form(struct col_ctx *ctx, col_store *st, const struct bb_kind 
     err = BB_OK;
 out:
     cJSON_Delete(problems);
+    free(p.asked);
     cJSON_Delete(p.last);
     bb_form_free(p.form);
     bb_plan_free(plan);

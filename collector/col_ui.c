@@ -386,7 +386,8 @@ static enum MHD_Result enter(struct ui *ui, struct req *r, struct MHD_Connection
                           "This address's secret is wrong or from an earlier start of beatbook ui "
                           "(each start makes a new one).\n");
     if (!(s = session_new(ui)))
-        return send_error(r, c, 500, "internal", "no random numbers for a session\n");
+        return send_error(r, c, 500, "internal", "沒有亂數可用，無法建立工作階段。\n"
+                          "No random numbers for a session.\n");
     snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict", ui->cookie,
              s->id);
     return send_raw(r, c, 303, CT_TEXT, "", 0, 0, NULL, NULL, cookie, "/");
@@ -469,7 +470,8 @@ static int gate(struct ui *ui, struct req *r, struct MHD_Connection *c, const ch
     }
     if (r->route == R_FILE) {
         if (!get) {
-            *ret = send_error(r, c, 405, "method_not_allowed", "%s takes GET", url);
+            *ret = send_error(r, c, 405, "method_not_allowed",
+                              en ? "%s takes only GET\n" : "%s 只接受 GET\n", url);
             return 1;
         }
         secret = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "s");
@@ -478,7 +480,8 @@ static int gate(struct ui *ui, struct req *r, struct MHD_Connection *c, const ch
             return 1;
         }
         if (!(f = web_file(url))) {
-            *ret = send_error(r, c, 404, "not_found", "not found: %.80s\n", url);
+            *ret = send_error(r, c, 404, "not_found", "%s%.80s\n",
+                              en ? "not found: " : "找不到：", url);
             return 1;
         }
     }
@@ -758,7 +761,7 @@ static bb_err start_server(struct ui *ui, unsigned port, bb_errbuf *eb)
     sa.sin_port = htons((uint16_t)port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ui->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
         handle, ui,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, ui,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -795,35 +798,47 @@ bb_err col_cmd_ui(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     int c, browser = 1, sig = 0;
     bb_err err;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': {
             char *end;
             errno = 0;
             port = strtoul(optarg, &end, 10);
-            if (errno || *end || !*optarg || port > 65535)
-                return bb_fail(eb, BB_ERR_USAGE, "ui: --port \"%s\": a port number 0-65535 "
-                               "(0: any free port)", optarg);
+            if (errno || *end || !*optarg || *optarg == '-' || port > 65535)
+                return bb_fail(eb, BB_ERR_USAGE,
+                               T(ctx, "ui: --port \"%s\": a port number 0-65535 (0: any free "
+                                      "port; see: beatbook ui --help)",
+                                 "ui：--port「%s」：連接埠須為 0 到 65535（0：任一空閒的連接埠；"
+                                 "請見：beatbook ui --help）"),
+                               optarg);
             break;
         }
         case 'n': browser = 0; break;
         case 'h':
-            printf("usage: beatbook ui [--port N] [--no-browser]\n"
-                   "The forms page of this laptop: record, correct, void and sync in a browser.\n"
-                   "Serves http://127.0.0.1:PORT/ (this machine only; a random free port unless\n"
-                   "--port) with a new secret in the address each start, prints the address and\n"
-                   "opens it in the browser when there is a display (not with --no-browser).\n"
-                   "Works offline; the CLI can be used at the same time.  Ctrl-C stops it.\n"
-                   "Sync runs beatbook-syncd --once ($BEATBOOK_SYNCD, else the one next to\n"
-                   "beatbook).\n");
+            fputs(T(ctx,
+                    "usage: beatbook ui [--port N] [--no-browser]\n"
+                    "The forms page of this laptop: record, correct, void and sync in a browser.\n"
+                    "Serves http://127.0.0.1:PORT/ (this machine only; a random free port unless\n"
+                    "--port) with a new secret in the address each start, prints the address and\n"
+                    "opens it in the browser when there is a display (not with --no-browser).\n"
+                    "Works offline; the CLI can be used at the same time.  Ctrl-C stops it.\n"
+                    "Sync runs beatbook-syncd --once ($BEATBOOK_SYNCD, else the one next to\n"
+                    "beatbook).\n",
+                    "用法：beatbook ui [--port N] [--no-browser]\n"
+                    "本機的填報表單頁面：在瀏覽器中記錄、更正、作廢與同步。\n"
+                    "提供 http://127.0.0.1:PORT/（僅限本機；未指定 --port 時使用任一空閒的連接埠），\n"
+                    "每次啟動的網址都含有新的密碼；印出網址，有顯示器時並以瀏覽器開啟\n"
+                    "（--no-browser 則不開啟）。不需網路；同時仍可使用指令。按 Ctrl-C 結束。\n"
+                    "「同步」會執行 beatbook-syncd --once（$BEATBOOK_SYNCD，否則為與 beatbook\n"
+                    "同目錄的程式）。\n"),
+                  stdout);
             return BB_OK;
         default:
-            return bb_fail(eb, BB_ERR_USAGE, "ui: unknown option (see: beatbook ui --help)");
+            return col_bad_option(ctx, eb, "ui", c, argv);
         }
     }
     if (optind < argc)
-        return bb_fail(eb, BB_ERR_USAGE, "ui: unexpected argument \"%s\" (see: beatbook ui --help)",
-                       argv[optind]);
+        return col_usage(ctx, eb, "ui", T(ctx, "unexpected argument", "多了參數"));
     memset(&ui, 0, sizeof ui);
     ui.ctx = ctx;
     /* The store must be there (and migrated) before anything is served. */
@@ -834,7 +849,8 @@ bb_err col_cmd_ui(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     if ((err = col_ui_sync_new(ctx->home, &ui.sync, eb)) != BB_OK)
         goto out;
     if ((err = random_hex(ui.secret)) != BB_OK) {
-        err = bb_fail(eb, err, "ui: no random numbers available for the secret");
+        err = bb_fail(eb, err, T(ctx, "ui: no random numbers available for the secret",
+                                 "ui：沒有亂數可用，無法產生網址的密碼"));
         goto out;
     }
     /* Blocked in every thread (MHD's inherits the mask); taken below with sigwait. */

@@ -78,7 +78,7 @@ bb_err col_ui_sync_new(const char *home, col_ui_sync **out, bb_errbuf *eb)
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
         cJSON_Delete(s->lines);
         free(s);
-        return bb_fail(eb, BB_ERR_NOMEM, "ui: cannot make a mutex");
+        return bb_fail(eb, BB_ERR_NOMEM, "ui: out of memory（記憶體不足）");
     }
     *out = s;
     return BB_OK;
@@ -208,7 +208,8 @@ bb_err col_ui_sync_start(col_ui_sync *s, enum bb_lang lang, bb_errbuf *eb)
                              "或設定 BEATBOOK_SYNCD",
                        s->prog);
     if (pipe2(p, O_CLOEXEC) != 0)
-        return bb_fail(eb, BB_ERR_IO, "ui: sync: pipe: %s", strerror(errno));
+        return bb_fail(eb, BB_ERR_IO, lang == BB_LANG_EN ? "cannot sync: pipe: %s"
+                                                         : "無法同步：pipe：%s", strerror(errno));
     if (!(envp = child_env(s, home_var, sizeof home_var))) {
         close(p[0]);
         close(p[1]);
@@ -244,7 +245,9 @@ bb_err col_ui_sync_start(col_ui_sync *s, enum bb_lang lang, bb_errbuf *eb)
     if (rc != 0) {
         pthread_mutex_unlock(&s->mu);
         close(p[0]);
-        return bb_fail(eb, BB_ERR_UNAVAILABLE, "ui: sync: start %s: %s", s->prog, strerror(rc));
+        return bb_fail(eb, BB_ERR_UNAVAILABLE, lang == BB_LANG_EN ? "cannot sync: start %s: %s"
+                                                                  : "無法同步：無法執行 %s：%s",
+                       s->prog, strerror(rc));
     }
     cJSON_Delete(s->lines);
     s->lines = cJSON_CreateArray();
@@ -266,7 +269,8 @@ bb_err col_ui_sync_start(col_ui_sync *s, enum bb_lang lang, bb_errbuf *eb)
         s->running = 0;
         if (!s->lines)
             s->lines = cJSON_CreateArray();
-        err = bb_fail(eb, BB_ERR_NOMEM, "ui: sync: cannot start the reader thread");
+        err = bb_fail(eb, BB_ERR_NOMEM, lang == BB_LANG_EN ? "cannot sync: out of memory"
+                                                           : "無法同步：記憶體不足");
     } else {
         s->have_thread = 1;
         bb_info("ui: sync started pid=%ld", (long)s->pid);

@@ -88,6 +88,7 @@
   let FLASH = null;
   let rerender = null;       /* re-draws the current page in the new language, keeping input */
   let timer = null;          /* the sync page's poll */
+  let SYNC_ERROR = null;     /* why the 同步 button could not start a run */
 
   const t = (k, vars) => {
     let s = (T[LANG] && T[LANG][k]) || T.en[k] || k;
@@ -299,16 +300,8 @@
     const b = $('sync-button') || $('sync-start');
     if (b) b.disabled = true;
     const r = await api('POST', '/api/sync', {});
-    if (r.status !== 202 && r.status !== 409) {
-      FLASH = null;
-      if (location.hash !== '#/sync') location.hash = '#/sync';
-      else route();
-      setTimeout(() => {
-        const m = $('sync-error');
-        if (m) m.textContent = (r.data && r.data.message) || String(r.status);
-      }, 0);
-      return;
-    }
+    if (r.status !== 202 && r.status !== 409)    /* 409: one is running already: watch it */
+      SYNC_ERROR = (r.data && r.data.message) || String(r.status);
     if (location.hash !== '#/sync') location.hash = '#/sync';
     else route();
   }
@@ -319,12 +312,14 @@
     const r = await api('GET', '/api/sync');
     if (r.status !== 200) return failPage(r, '#/sync');
     const s = r.data, ob = s.outbox || {};
+    const failed = SYNC_ERROR;
+    SYNC_ERROR = null;
     const out = el('pre', { class: 'output', id: 'sync-output', 'aria-live': 'polite',
                             text: (s.lines || []).join('\n') });
     const parts = [
       el('h1', { text: t('sync_title') }),
       el('p', { class: 'syncline', id: 'sync-line', text: syncLine(ob) }),
-      el('p', { class: 'error', id: 'sync-error' }),
+      el('p', { class: 'error', id: 'sync-error', role: 'alert', text: failed || '' }),
     ];
     if (s.running) {
       parts.push(el('progress', { id: 'sync-progress' }),
