@@ -430,8 +430,7 @@ out:
 static bb_err patrol_end(struct col_ctx *ctx, col_store *st, const struct bb_kind *k,
                          int argc, char **argv, bb_errbuf *eb)
 {
-    cJSON *open = NULL, *rec = NULL, *data;
-    char now[BB_TIME_MAX];
+    cJSON *open = NULL, *rec = NULL;
     int first = 0, i;
     bb_err err;
 
@@ -464,19 +463,13 @@ static bb_err patrol_end(struct col_ctx *ctx, col_store *st, const struct bb_kin
         }
         rec = cJSON_DetachItemFromArray(open, 0);
     }
-    data = cJSON_GetObjectItemCaseSensitive(rec, "data");
-    bb_time_format(ctx->now, 8 * 60, now);
     for (i = first; i < argc; i++)
         if ((err = col_record_assign_arg(ctx, k, rec, argv[i], eb)) != BB_OK)
             goto out;
-    col_record_set_string(rec, "status", "final");
-    col_record_set_number(rec, "rev", 1);
-    col_record_set_string(rec, "recorded_at", now);
     /* On a terminal the end is a question (default now); otherwise it is now. */
     if (ctx->interactive && (err = col_prompt_form(ctx, st, k, rec, "end", 0, eb)) != BB_OK)
         goto out;
-    if (!cJSON_GetObjectItemCaseSensitive(data, "ended_at"))
-        cJSON_AddStringToObject(data, "ended_at", now);
+    col_record_end_draft(ctx, rec);
     err = save_one(ctx, st, rec, 0, eb);
 out:
     cJSON_Delete(open);

@@ -183,11 +183,24 @@ bb_err col_record_load_for_revision(struct col_ctx *ctx, col_store *st, const ch
     return err;
 }
 
+/*
+ * A new revision is made now, under the kind as this laptop knows it: it
+ * carries today's kind version, so today's rules hold for it.
+ */
+static void stamp_kind_version(struct col_ctx *ctx, cJSON *rec)
+{
+    const char *kind = bb_json_str(rec, "kind");
+    const struct bb_kind *k = kind ? bb_catalog_kind(ctx->cat, kind) : NULL;
+    if (k)
+        col_record_set_number(rec, "kind_version", k->version);
+}
+
 void col_record_next_revision(struct col_ctx *ctx, cJSON *rec, long rev)
 {
     char now[BB_TIME_MAX];
     const char *status = bb_json_str(rec, "status");
 
+    stamp_kind_version(ctx, rec);
     bb_time_format(ctx->now, BB_TAIPEI_OFFSET_MIN, now);
     if (!status || strcmp(status, "draft") != 0)
         col_record_set_number(rec, "rev", (double)(rev + 1));
@@ -213,6 +226,7 @@ void col_record_end_draft(struct col_ctx *ctx, cJSON *rec)
     cJSON *data = cJSON_GetObjectItemCaseSensitive(rec, "data");
     char now[BB_TIME_MAX];
 
+    stamp_kind_version(ctx, rec);
     bb_time_format(ctx->now, BB_TAIPEI_OFFSET_MIN, now);
     if (data && !cJSON_GetObjectItemCaseSensitive(data, "ended_at"))
         cJSON_AddStringToObject(data, "ended_at", now);

@@ -13,6 +13,7 @@
 #include "col_record.h"
 #include "col_store.h"
 #include "col_ui.h"
+#include "bb_httpd.h"
 #include "bb_json.h"
 #include "bb_log.h"
 #include "bb_rand.h"
@@ -113,46 +114,9 @@ static bb_err random_hex(char out[TOKEN_HEX + 1])
     return BB_OK;
 }
 
-static void log_safe(char *out, size_t size, const char *in)
-{
-    size_t i = 0;
-
-    for (; in && *in && i + 1 < size; in++)
-        out[i++] = (*in > ' ' && *in < 0x7f && *in != '"') ? *in : '?';
-    out[i] = '\0';
-}
-
 static const char *header(struct MHD_Connection *c, const char *name)
 {
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
-}
-
-static int media_type_is(const char *value, const char *want)
-{
-    size_t n;
-
-    if (!value)
-        return 0;
-    while (*value == ' ' || *value == '\t')
-        value++;
-    n = strcspn(value, "; \t");
-    return n == strlen(want) && strncasecmp(value, want, n) == 0;
-}
-
-/* Content-Length if present and a plain number, else -1. */
-static long long content_length(struct MHD_Connection *c)
-{
-    const char *v = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    unsigned long long n;
-    char *end;
-
-    if (!v || *v < '0' || *v > '9')
-        return -1;
-    errno = 0;
-    n = strtoull(v, &end, 10);
-    if (errno == ERANGE || n > (unsigned long long)0x7fffffffffffffffLL)
-        return 0x7fffffffffffffffLL;
-    return *end ? -1 : (long long)n;
 }
 
 static enum bb_lang request_lang(const struct ui *ui, struct MHD_Connection *c)
@@ -519,13 +483,13 @@ static int gate(struct ui *ui, struct req *r, struct MHD_Connection *c, const ch
             return 1;
         }
     }
-    if (!media_type_is(header(c, MHD_HTTP_HEADER_CONTENT_TYPE), CT_JSON)) {
+    if (!bb_httpd_media_type_is(header(c, MHD_HTTP_HEADER_CONTENT_TYPE), CT_JSON)) {
         *ret = send_error(r, c, 415, "unsupported_media_type",
                           en ? "send the form as Content-Type: %s" : "請以 Content-Type: %s 送出",
                           CT_JSON);
         return 1;
     }
-    cl = content_length(c);
+    cl = bb_httpd_content_length(c);
     if (cl > (long long)COL_UI_MAX_BODY) {
         *ret = send_error(r, c, 413, "too_large",
                           en ? "the form is %lld bytes; at most %zu are taken"
@@ -605,8 +569,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return MHD_NO;
         *con_cls = r;
         clock_gettime(CLOCK_MONOTONIC, &r->t0);
-        log_safe(r->method, sizeof r->method, method);
-        log_safe(r->path, sizeof r->path, url);
+        bb_httpd_log_safe(r->method, sizeof r->method, method);
+        bb_httpd_log_safe(r->path, sizeof r->path, url);
         if (gate(ui, r, c, url, method, &ret))
             return ret;
         return MHD_YES;
@@ -645,20 +609,6 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(r->body);
     free(r);
     *con_cls = NULL;
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char line[512];
-    size_t n;
-
-    (void)cls;
-    vsnprintf(line, sizeof line, fmt, ap);
-    n = strlen(line);
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    bb_debug("http: %s", line);
 }
 
 /* ---- the browser ------------------------------------------------------------ */
@@ -763,7 +713,7 @@ static bb_err start_server(struct ui *ui, unsigned port, bb_errbuf *eb)
     ui->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
         handle, ui,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, ui,
+        MHD_OPTION_EXTERNAL_LOGGER, bb_httpd_log, ui,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,

@@ -137,6 +137,7 @@ static void add_problem(cJSON *arr, const char *field, const char *msg)
         return;
     cJSON_AddStringToObject(p, "field", field);
     cJSON_AddStringToObject(p, "message", msg);
+    cJSON_AddStringToObject(p, "hint", bb_form_hint(msg));   /* shown beside the field */
     cJSON_AddItemToArray(arr, p);
 }
 

@@ -4,6 +4,7 @@
  */
 #include "col_cli.h"
 #include "col_store.h"
+#include "bb_form.h"
 #include "bb_json.h"
 #include "bb_outbox.h"
 #include "bb_record.h"
@@ -412,16 +413,6 @@ out:
 
 /* ---- kinds ---- */
 
-static cJSON *label_json(const struct bb_label *l)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (o && l->zh)
-        cJSON_AddStringToObject(o, "zh-TW", l->zh);
-    if (o && l->en)
-        cJSON_AddStringToObject(o, "en", l->en);
-    return o;
-}
-
 static cJSON *kind_json(const struct bb_kind *k)
 {
     cJSON *o = cJSON_CreateObject(), *fields = cJSON_CreateArray();
@@ -433,7 +424,7 @@ static cJSON *kind_json(const struct bb_kind *k)
         return NULL;
     }
     cJSON_AddStringToObject(o, "kind", k->name);
-    cJSON_AddItemToObject(o, "label", label_json(&k->label));
+    cJSON_AddItemToObject(o, "label", bb_label_json(&k->label));
     cJSON_AddItemToObject(o, "fields", fields);
     for (i = 0; i < k->nfields; i++) {
         const struct bb_field *f = &k->fields[i];
@@ -442,7 +433,7 @@ static cJSON *kind_json(const struct bb_kind *k)
             break;
         cJSON_AddStringToObject(jf, "name", f->name);
         cJSON_AddStringToObject(jf, "type", bb_ftype_name(f->type));
-        cJSON_AddItemToObject(jf, "label", label_json(&f->label));
+        cJSON_AddItemToObject(jf, "label", bb_label_json(&f->label));
         cJSON_AddBoolToObject(jf, "required", f->required);
         if (f->required_if_field)
             cJSON_AddStringToObject(jf, "required_if", f->required_if_field);
@@ -459,7 +450,7 @@ static cJSON *kind_json(const struct bb_kind *k)
             for (j = 0; vals && j < f->nvalues; j++) {
                 cJSON *v = cJSON_CreateObject();
                 cJSON_AddStringToObject(v, "code", f->values[j].code);
-                cJSON_AddItemToObject(v, "label", label_json(&f->values[j].label));
+                cJSON_AddItemToObject(v, "label", bb_label_json(&f->values[j].label));
                 cJSON_AddItemToArray(vals, v);
             }
         }
@@ -618,7 +609,7 @@ bb_err col_cmd_ref(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         if (json) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "code", it->code);
-            cJSON_AddItemToObject(o, "label", label_json(&it->label));
+            cJSON_AddItemToObject(o, "label", bb_label_json(&it->label));
             if (it->level)
                 cJSON_AddStringToObject(o, "level", it->level);
             if (it->parent)

@@ -12,6 +12,7 @@
  * the slack the connection is dropped.
  */
 #include "hq_http.h"
+#include "bb_httpd.h"
 #include "hq_dbpool.h"
 #include "hq_ingest.h"
 #include "hq_ratelimit.h"
@@ -71,61 +72,6 @@ struct req {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-/* Copy untrusted text for a log line: printable ASCII only, cut. */
-static void log_safe(char *out, size_t size, const char *in)
-{
-    size_t i = 0;
-
-    for (; in && *in && i + 1 < size; in++)
-        out[i++] = (*in > ' ' && *in < 0x7f && *in != '"') ? *in : '?';
-    out[i] = '\0';
-    if (in && *in && size > 4)
-        memcpy(out + size - 4, "...", 4);     /* cut: say so */
-}
-
-static int media_type_is(const char *value, const char *want)
-{
-    size_t n;
-
-    if (!value)
-        return 0;
-    while (*value == ' ' || *value == '\t')
-        value++;
-    n = strcspn(value, "; \t");
-    return n == strlen(want) && strncasecmp(value, want, n) == 0;
-}
-
-/* Content-Length if present and a plain number, else -1. */
-static long long content_length(struct MHD_Connection *c)
-{
-    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                MHD_HTTP_HEADER_CONTENT_LENGTH);
-    char *end;
-    unsigned long long n;
-
-    if (!v || *v < '0' || *v > '9')
-        return -1;
-    errno = 0;
-    n = strtoull(v, &end, 10);
-    if (errno == ERANGE || n > (unsigned long long)0x7fffffffffffffffLL)
-        return 0x7fffffffffffffffLL;
-    return *end ? -1 : (long long)n;
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char line[512];
-    size_t n;
-
-    (void)cls;
-    vsnprintf(line, sizeof line, fmt, ap);
-    n = strlen(line);
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    bb_debug("http: %s", line);
-}
-
 /* ---- answering ----------------------------------------------------------- */
 
 static enum MHD_Result send_answer(struct req *r, struct MHD_Connection *c)
@@ -173,7 +119,7 @@ static void route(struct req *r, struct MHD_Connection *c, const char *url, cons
                                                     MHD_HTTP_HEADER_CONTENT_TYPE);
     int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     int post = strcmp(method, "POST") == 0;
-    long long cl = content_length(c);
+    long long cl = bb_httpd_content_length(c);
 
     if (strcmp(url, "/healthz") == 0) {
         r->route = R_HEALTHZ;
@@ -198,7 +144,7 @@ static void route(struct req *r, struct MHD_Connection *c, const char *url, cons
         r->max = HQ_REGISTER_MAX_BYTES;
         if (!post)
             hq_answer_error(&r->ans, 405, "method_not_allowed", "%s takes POST", url);
-        else if (!media_type_is(ctype, CT_JSON))
+        else if (!bb_httpd_media_type_is(ctype, CT_JSON))
             hq_answer_error(&r->ans, 415, "unsupported_media_type", "send the registration "
                             "as Content-Type: " CT_JSON);
         else if (cl > (long long)r->max)
@@ -211,7 +157,7 @@ static void route(struct req *r, struct MHD_Connection *c, const char *url, cons
         r->max = s->home->conf.max_batch_bytes;
         if (!post) {
             hq_answer_error(&r->ans, 405, "method_not_allowed", "%s takes POST", url);
-        } else if (!media_type_is(ctype, CT_BATCH)) {
+        } else if (!bb_httpd_media_type_is(ctype, CT_BATCH)) {
             hq_answer_error(&r->ans, 415, "unsupported_media_type", "send a sealed batch as "
                             "Content-Type: " CT_BATCH);
         } else if (cl > (long long)r->max) {
@@ -330,8 +276,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         r->srv = s;
         atomic_fetch_add(&s->in_flight, 1);
         clock_gettime(CLOCK_MONOTONIC, &r->t0);
-        log_safe(r->method, sizeof r->method, method);
-        log_safe(r->path, sizeof r->path, url);
+        bb_httpd_log_safe(r->method, sizeof r->method, method);
+        bb_httpd_log_safe(r->path, sizeof r->path, url);
         hq_answer_init(&r->ans);
         route(r, c, url, method);
         if (r->ans.status)
@@ -383,7 +329,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     ms = (long)((t1.tv_sec - r->t0.tv_sec) * 1000 + (t1.tv_nsec - r->t0.tv_nsec) / 1000000);
     if (r->ans.device[0]) {
         char dev[64];
-        log_safe(dev, sizeof dev, r->ans.device);
+        bb_httpd_log_safe(dev, sizeof dev, r->ans.device);
         snprintf(extra, sizeof extra, " device=%s", dev);
     }
     if (r->ans.seq > 0)
@@ -481,7 +427,7 @@ bb_err hq_server_start(struct hq_home *h, const char *listen, hq_server **out,
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        MHD_OPTION_EXTERNAL_LOGGER, bb_httpd_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_HTTPS_MEM_KEY, h->tls.key_pem,
         MHD_OPTION_HTTPS_MEM_CERT, h->tls.cert_pem,

@@ -351,7 +351,7 @@ void bb_form_display(const bb_catalog *cat, const struct bb_field *f, const cJSO
 
 /* ---- JSON for the browser ---- */
 
-static cJSON *label_json(const struct bb_label *l)
+cJSON *bb_label_json(const struct bb_label *l)
 {
     cJSON *o = cJSON_CreateObject();
     if (o && l->zh)
@@ -389,9 +389,9 @@ static cJSON *question_json(const struct bb_question *q, const bb_catalog *cat)
     cJSON_AddStringToObject(o, "name", f->name);
     cJSON_AddStringToObject(o, "type", bb_ftype_name(f->type));
     cJSON_AddBoolToObject(o, "envelope", q->envelope);
-    cJSON_AddItemToObject(o, "label", label_json(&f->label));
+    cJSON_AddItemToObject(o, "label", bb_label_json(&f->label));
     if (f->help.zh || f->help.en)
-        cJSON_AddItemToObject(o, "help", label_json(&f->help));
+        cJSON_AddItemToObject(o, "help", bb_label_json(&f->help));
     if (q->page)
         cJSON_AddStringToObject(o, "page", q->page->id);
     cJSON_AddBoolToObject(o, "required", f->required);
@@ -422,7 +422,7 @@ static cJSON *question_json(const struct bb_question *q, const bb_catalog *cat)
             if (!v)
                 break;
             cJSON_AddStringToObject(v, "code", f->values[i].code);
-            cJSON_AddItemToObject(v, "label", label_json(&f->values[i].label));
+            cJSON_AddItemToObject(v, "label", bb_label_json(&f->values[i].label));
             cJSON_AddItemToArray(vals, v);
         }
     }
@@ -436,7 +436,7 @@ static cJSON *question_json(const struct bb_question *q, const bb_catalog *cat)
             if (!v)
                 break;
             cJSON_AddStringToObject(v, "code", it->code);
-            cJSON_AddItemToObject(v, "label", label_json(&it->label));
+            cJSON_AddItemToObject(v, "label", bb_label_json(&it->label));
             if (it->parent)
                 cJSON_AddStringToObject(v, "parent", it->parent);
             if (it->level)
@@ -448,7 +448,7 @@ static cJSON *question_json(const struct bb_question *q, const bb_catalog *cat)
         }
     }
     if (q->kpi_note.zh)
-        cJSON_AddItemToObject(o, "kpi_note", label_json(&q->kpi_note));
+        cJSON_AddItemToObject(o, "kpi_note", bb_label_json(&q->kpi_note));
     return o;
 }
 
@@ -462,8 +462,8 @@ cJSON *bb_form_json(const bb_form *form, const bb_catalog *cat)
         return NULL;
     cJSON_AddStringToObject(o, "kind", k->name);
     cJSON_AddNumberToObject(o, "version", k->version);
-    cJSON_AddItemToObject(o, "label", label_json(&k->label));
-    cJSON_AddItemToObject(o, "description", label_json(&k->description));
+    cJSON_AddItemToObject(o, "label", bb_label_json(&k->label));
+    cJSON_AddItemToObject(o, "description", bb_label_json(&k->description));
     if (k->occurred_at_from)
         cJSON_AddStringToObject(o, "occurred_at_from", k->occurred_at_from);
     else
@@ -474,7 +474,7 @@ cJSON *bb_form_json(const bb_form *form, const bb_catalog *cat)
         if (!p)
             break;
         cJSON_AddStringToObject(p, "id", k->pages[i].id);
-        cJSON_AddItemToObject(p, "title", label_json(&k->pages[i].title));
+        cJSON_AddItemToObject(p, "title", bb_label_json(&k->pages[i].title));
         cJSON_AddItemToArray(arr, p);
     }
     arr = cJSON_AddArrayToObject(o, "questions");
@@ -487,7 +487,7 @@ cJSON *bb_form_json(const bb_form *form, const bb_catalog *cat)
             break;
         cJSON_AddStringToObject(r, "id", k->rules[i].id);
         cJSON_AddNumberToObject(r, "since", k->rules[i].since);
-        cJSON_AddItemToObject(r, "message", label_json(&k->rules[i].message));
+        cJSON_AddItemToObject(r, "message", bb_label_json(&k->rules[i].message));
         cJSON_AddItemToArray(arr, r);
     }
     /* One check at the end instead of one per call: any failed add leaves a hole. */
@@ -500,6 +500,21 @@ cJSON *bb_form_json(const bb_form *form, const bb_catalog *cat)
 
 /* ---- problems ---- */
 
+const char *bb_form_hint(const char *message)
+{
+    const char *p, *end;
+
+    /* zh-TW: KIND：欄位「NAME」（LABEL）：HINT — the label may hold its own （）. */
+    if ((p = strstr(message, "：欄位「")) != NULL && (p = strstr(p, "」（")) != NULL &&
+        (end = strstr(p, "）：")) != NULL)
+        return end + strlen("）：");
+    /* en: KIND: field "NAME" (LABEL): HINT */
+    if ((p = strstr(message, ": field \"")) != NULL && (p = strstr(p, "\" (")) != NULL &&
+        (end = strstr(p, "): ")) != NULL)
+        return end + 3;
+    return message;
+}
+
 static bb_err add_problem(cJSON *arr, const char *field, const char *msg)
 {
     cJSON *p = cJSON_CreateObject();
@@ -511,7 +526,8 @@ static bb_err add_problem(cJSON *arr, const char *field, const char *msg)
             return BB_OK;
         }
     if (!p || !cJSON_AddStringToObject(p, "field", field) ||
-        !cJSON_AddStringToObject(p, "message", msg)) {
+        !cJSON_AddStringToObject(p, "message", msg) ||
+        !cJSON_AddStringToObject(p, "hint", bb_form_hint(msg))) {
         cJSON_Delete(p);
         return BB_ERR_NOMEM;
     }

@@ -77,6 +77,9 @@ void bb_form_default(const struct bb_question *q, const char *unit, const cJSON 
 void bb_form_display(const bb_catalog *cat, const struct bb_field *f, const cJSON *v,
                      enum bb_lang lang, char *out, size_t n);
 
+/* A label as JSON: {"zh-TW": .., "en": ..} with the languages it has; NULL when out of memory. */
+cJSON *bb_label_json(const struct bb_label *l);
+
 /*
  * The form as JSON for a browser, in both languages:
  *   {"kind", "version", "label", "description", "occurred_at_from",
@@ -96,10 +99,19 @@ cJSON *bb_form_json(const bb_form *form, const bb_catalog *cat);
 /*
  * Every problem of rec that a form can point at, for showing them all at
  * once beside their questions: a JSON array of {"field": NAME, "message":
- * TEXT} in lang (field "" for problems of the record as a whole), empty
+ * TEXT, "hint": TEXT without the field's name (bb_form_hint)} in lang
+ * (field "" for problems of the record as a whole), empty
  * when bb_record_validate accepts rec.  Returns BB_ERR_NOMEM or BB_OK.
  */
 bb_err bb_form_problems(const bb_form *form, const bb_catalog *cat, const cJSON *rec,
                         enum bb_lang lang, cJSON **out);
+
+/*
+ * The part of a field's message worth showing beside the field itself:
+ * "A3 事故僅有財物損失…（目前為 1）" out of "traffic_accident：欄位「deaths」
+ * （死亡人數）：A3 事故…".  A pointer into message; message itself when it
+ * does not start with a field's name.
+ */
+const char *bb_form_hint(const char *message);
 
 #endif

@@ -763,7 +763,7 @@
             q.help ? el('p', { class: 'note', text: tx(q.help) }) : null,
             q.kpi_note ? el('p', { class: 'kpi', text: tx(q.kpi_note) }) : null,
             el('p', { class: 'error', id: 'err-' + q.name, 'aria-live': 'polite',
-                      text: prob ? prob.message : '' }));
+                      text: prob ? (prob.hint || prob.message) : '' }));
         }));
     } else {
       body = el('section', { class: 'card', id: 'review' },

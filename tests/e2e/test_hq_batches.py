@@ -346,3 +346,38 @@ def test_many_devices_at_once(hq, tmp_path):
     assert all(s == 201 for r in results for s in r), results
     assert totals(hq)["batches"] == 12 and totals(hq)["records"] == 120
     assert hq.healthy()
+
+
+def test_cross_field_rules_hold_at_ingest_from_their_kind_version(hq, registered):
+    """HQ runs the kinds' rules on ingest, but a rule never rejects a record made
+    under an older kind version (no kind_version = version 1, before rules)."""
+    dev = registered
+
+    def accident(version, deaths, occurred="2018-03-15T14:20:00+08:00"):
+        r = record(dev.id, new_uuid7())
+        r["kind"] = "traffic_accident"
+        r["occurred_at"] = occurred
+        r["data"] = {"class": "a3", "deaths": deaths, "injuries": 0, "intersection": "INT-13"}
+        if version:
+            r["kind_version"] = version
+        return r
+
+    records = [
+        accident(None, 1),                                     # made before the rules: merged
+        accident(1, 1),                                        # version 1: merged
+        accident(2, 1),                                        # A3 with a death: rejected
+        accident(2, 0),                                        # fine
+        accident(2, 0, occurred="2018-03-15T14:40:00+08:00"),  # 19 min after recorded_at
+        accident(2, 0, occurred="2011-12-31T23:00:00+08:00"),  # before the plan's years
+    ]
+    b = dev.seal(1, records=records)
+    status, _, body = hq.post_batch(b["bytes"])
+    assert status == 201, body
+    res = json.loads(body)["records"]
+    assert [x["result"] for x in res] == ["merged", "merged", "rejected", "merged", "rejected",
+                                          "rejected"], res
+    assert "A3" in res[2]["reason"] and "deaths" in res[2]["reason"]
+    assert "10" in res[4]["reason"] and "occurred_at" in res[4]["reason"]
+    assert "101" in res[5]["reason"] or "2012" in res[5]["reason"]
+    assert hq.count("records") == 3
+    assert hq.count("quarantined_records") == 3

@@ -76,7 +76,11 @@ def test_v1_store_is_migrated_and_keeps_its_record(home):
     assert (stat["final"], stat["unsent_revisions"]) == (2, 2)
     # The old record can be revised like any other.
     assert st.run("edit", OLD_ID, "summary=更正").rc == EX_OK
-    assert [r["rev"] for r in st.show(OLD_ID)["revisions"]] == [1, 2]
+    revs = st.show(OLD_ID)["revisions"]
+    assert [r["rev"] for r in revs] == [1, 2]
+    # Made before kinds had versions, the first revision has none (version 1); the edit
+    # is made now, under today's kind, so it carries today's version and rules.
+    assert "kind_version" not in revs[0] and revs[1]["kind_version"] >= 2
     rep = json.loads(st.ok("report", "--period", "2018", "--json").out)
     inputs = {i["input"]: i["records"] for i in rep["kpi_inputs"]}
     assert inputs["attitude_complaints"] == 1

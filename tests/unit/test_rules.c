@@ -386,6 +386,14 @@ static void test_form_display_and_problems(void **state)
     assert_int_equal(cJSON_GetArraySize(problems), 2);
     assert_string_equal(bb_json_str(cJSON_GetArrayItem(problems, 0), "field"), "injuries");
     assert_string_equal(bb_json_str(cJSON_GetArrayItem(problems, 1), "field"), "deaths");
+    /* beside the field, the message without the field's name */
+    assert_string_equal(bb_json_str(cJSON_GetArrayItem(problems, 1), "hint"),
+                        "An A3 accident is property damage only: deaths and injuries must be 0 "
+                        "(now 1)");
+    assert_string_equal(bb_form_hint("k：欄位「location」（位置（緯度,經度））：超出範圍"), "超出範圍");
+    assert_string_equal(bb_form_hint("k: field \"location\" (Location (lat,lon)): out of range"),
+                        "out of range");
+    assert_string_equal(bb_form_hint("nothing to strip"), "nothing to strip");
     cJSON_Delete(problems);
     cJSON_Delete(rec);
     rec = record("traffic_accident", "{\"class\":\"a2\",\"deaths\":0,\"injuries\":1,"
