@@ -165,7 +165,7 @@ CITATION = ["method=stop", "source=police", "segment=SEG-0601", "major=yes",
 PATROL = ["type=bike_path", "mode=bicycle", "bike_path=BP-DF", "officers=2"]
 
 HELPS = ["init", "add", "patrol", "edit", "void", "list", "show", "kinds", "ref", "status",
-         "report", "seal", "export", "purge"]
+         "report", "seal", "export", "purge", "ui"]
 
 # (name, program, home, args, expected exit status, key to keep stdout under).
 # {name} in an argument is replaced by what an earlier step kept, or a path.
@@ -186,6 +186,8 @@ STEPS = [
     ("init_bad_officer", "beatbook", "s", ["init", "--officer", "A 1", "--org-unit", "P06-S03"],
      64, None),
     ("init_unknown_option", "beatbook", "s", ["init", "--bogus"], 64, None),
+    ("ui_unknown_option", "beatbook", "s", ["ui", "--bogus"], 64, None),
+    ("ui_bad_port", "beatbook", "s", ["ui", "--port", "http"], 64, None),
     ("init_extra_argument", "beatbook", "s", ["init", "extra"], 64, None),
     ("init", "beatbook", "s", ["init", "--officer", "A123456", "--org-unit", "P06-S03"], 0,
      None),
@@ -193,6 +195,16 @@ STEPS = [
      73, None),
     ("add_citation", "beatbook", "s", ["add", "parking_citation"] + CITATION, 0, "cit"),
     ("add_accident", "beatbook", "s", ["add", "traffic_accident"] + ACCIDENT, 0, "acc"),
+    ("add_rule_broken", "beatbook", "s",
+     ["add", "traffic_accident", "class=a3", "deaths=1", "injuries=0", "intersection=INT-13"],
+     65, None),
+    ("add_future", "beatbook", "s",
+     ["add", "parking_citation"] + ["method=stop", "source=police", "major=no",
+                                    "violation=red_line", "occurred_at=2030-01-01 10:00"],
+     65, None),
+    ("add_ambiguous_name", "beatbook", "s",
+     ["add", "traffic_accident", "class=a2", "deaths=0", "injuries=1", "intersection=中港"],
+     65, None),
     ("add_bad_date", "beatbook", "s",
      ["add", "traffic_accident"] + ACCIDENT[:-1] + ["occurred_at=2018-13-01"], 65, None),
     ("add_bad_date_field", "beatbook", "s",
