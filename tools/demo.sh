@@ -199,6 +199,8 @@ cat <<EOF
   API:  TOKEN=\$(BEATBOOK_HQ_DATA=$HQ $BIN/beatbook-hq user token reviewer)
         curl --cacert $HQ/tls/cert.pem -H "Authorization: Bearer \$TOKEN" \\
              'https://127.0.0.1:$PORT/v1/kpi?period=107-03'
+  A laptop's forms page (it syncs to this HQ with its 同步 button):
+        BEATBOOK_HOME=$DEMO/xiehe $BIN/beatbook ui
   HQ keeps serving: Ctrl-C here, or \`make demo-stop\` in another terminal.
 EOF
 # Wait for HQ; a signal runs the INT/TERM trap (stop HQ, exit).  `wait`
