@@ -72,6 +72,8 @@ bb_err col_cmd_ui(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);   
 bb_err col_cmd_seal(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_export(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_purge(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_verify_hq(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 
 /*
  * `init --enroll FILE --officer ID`: check HQ's signature on the enrollment

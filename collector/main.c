@@ -31,7 +31,8 @@ static const struct {
     {"edit", col_cmd_edit},     {"void", col_cmd_void},     {"list", col_cmd_list},
     {"show", col_cmd_show},     {"kinds", col_cmd_kinds},   {"ref", col_cmd_ref},
     {"status", col_cmd_status}, {"report", col_cmd_report},   {"seal", col_cmd_seal},
-    {"export", col_cmd_export}, {"purge", col_cmd_purge},     {"ui", col_cmd_ui},
+    {"export", col_cmd_export}, {"purge", col_cmd_purge},
+    {"import", col_cmd_import}, {"verify-hq", col_cmd_verify_hq}, {"ui", col_cmd_ui},
 };
 
 /*
@@ -102,6 +103,8 @@ static void usage(const struct col_ctx *ctx, FILE *out)
               "  seal                                將已完成的紀錄封裝成要送總局的批次\n"
               "  export --to DIR                     將總局尚未確認的批次複製到隨身碟\n"
               "  purge [--days N]                    刪除總局確認已超過 N 天的資料\n"
+              "  import DIR [--days N]               套用隨身碟上總局的回執與參考資料\n"
+              "  verify-hq [--from DIR]              比對總局與本機的紀錄是否一致\n"
               "                                      （傳送由 beatbook-syncd 負責）\n"
               "  ui [--port N] [--no-browser]        在 http://127.0.0.1 開啟填報表單頁面（瀏覽器）\n"
               "\n"
@@ -146,6 +149,8 @@ static void usage(const struct col_ctx *ctx, FILE *out)
           "  seal                                seal finalized records into batches for HQ\n"
           "  export --to DIR                     copy unacknowledged batches to a USB stick\n"
           "  purge [--days N]                    remove data HQ acknowledged N+ days ago\n"
+          "  import DIR [--days N]               apply HQ's receipts and reference data from a USB stick\n"
+          "  verify-hq [--from DIR]              does HQ hold exactly this laptop's records?\n"
           "                                      (sending is beatbook-syncd's job)\n"
           "  ui [--port N] [--no-browser]        the forms page on http://127.0.0.1 (a browser)\n"
           "\n"

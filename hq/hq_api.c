@@ -9,6 +9,7 @@
  * codes within the org, bound as one parameter and read with json_each.
  */
 #include "hq_api.h"
+#include "hq_status.h"
 #include "hq_display.h"
 #include "hq_facts.h"
 #include "hq_merge.h"
@@ -102,7 +103,8 @@ static int param_ok(const char *s, size_t max, const char *allowed)
     return 1;
 }
 
-static unsigned parse_limit(const char *s, int *out, struct hq_api_result *res)
+static unsigned parse_limit(const struct hq_api_ctx *c, const char *s, int *out,
+                             struct hq_api_result *res)
 {
     char *end;
     long v;
@@ -113,7 +115,8 @@ static unsigned parse_limit(const char *s, int *out, struct hq_api_result *res)
     errno = 0;
     v = strtol(s, &end, 10);
     if (!param_ok(s, 4, NULL) || errno || *end || v < 1 || v > HQ_API_PAGE_MAX)
-        return fail(res, 400, "bad_request", "limit: a number from 1 to %d", HQ_API_PAGE_MAX);
+        return fail(res, 400, "bad_request", L(c, "limit: a number from 1 to %d",
+                                                "limit：1 到 %d 的數字"), HQ_API_PAGE_MAX);
     *out = (int)v;
     return 0;
 }
@@ -123,7 +126,8 @@ struct cursor {
     int64_t t, rowid;
 };
 
-static unsigned parse_after(const char *s, struct cursor *cur, struct hq_api_result *res)
+static unsigned parse_after(const struct hq_api_ctx *c, const char *s, struct cursor *cur,
+                             struct hq_api_result *res)
 {
     long long t, r;
     int n = 0;
@@ -133,7 +137,8 @@ static unsigned parse_after(const char *s, struct cursor *cur, struct hq_api_res
         return 0;
     if (!param_ok(s, 40, ".-") || sscanf(s, "%lld.%lld%n", &t, &r, &n) != 2 ||
         (size_t)n != strlen(s) || r < 0)
-        return fail(res, 400, "bad_request", "after: not a cursor this server gave out");
+        return fail(res, 400, "bad_request", "%s", L(c, "after: not a cursor this server gave out",
+                                                   "after：不是本伺服器提供的分頁位置"));
     cur->set = 1;
     cur->t = t;
     cur->rowid = r;
@@ -145,13 +150,15 @@ static unsigned parse_period(const struct hq_api_ctx *c, const char *s, bb_perio
 {
     bb_errbuf sub;
 
-    (void)c;
     if (!s)
-        return fail(res, 400, "bad_request", "period is required (e.g. 107H1, 2018, "
-                    "2018Q2, 107-03)");
+        return fail(res, 400, "bad_request", "%s",
+                    L(c, "period is required (e.g. 107H1, 2018, 2018Q2, 107-03)",
+                      "period：請指定期間（例如 107H1、2018、2018Q2、107-03）"));
     if (!param_ok(s, 40, "-./[],()") || bb_period_parse(s, p, &sub) != BB_OK)
-        return fail(res, 400, "bad_request", "period \"%.40s\" is not a period (e.g. "
-                    "107H1, 2018, 2018Q2, 107-03)", param_ok(s, 40, "-./[],()") ? s : "?");
+        return fail(res, 400, "bad_request",
+                    L(c, "period \"%.40s\" is not a period (e.g. 107H1, 2018, 2018Q2, 107-03)",
+                      "period：「%.40s」不是期間（例如 107H1、2018、2018Q2、107-03）"),
+                    param_ok(s, 40, "-./[],()") ? s : "?");
     return 0;
 }
 
@@ -178,7 +185,8 @@ static unsigned scope_org(const struct hq_api_ctx *c, const char *asked, int nar
     if (!asked)
         return 0;
     if (!param_ok(asked, 31, "-_") || !(u = bb_catalog_ref(cat, "units", asked)))
-        return fail(res, 400, "bad_request", "org \"%.31s\": no such org unit",
+        return fail(res, 400, "bad_request", L(c, "org \"%.31s\": no such org unit",
+                                                "org：沒有「%.31s」這個單位"),
                     param_ok(asked, 31, "-_") ? asked : "?");
     if (!root || bb_catalog_unit_within(cat, u->code, root)) {
         *out = u->code;
@@ -315,7 +323,7 @@ static unsigned load_plan(const struct hq_api_ctx *c, const char *id, const bb_p
 
     memset(&eb, 0, sizeof eb);
     if (id && !param_ok(id, BB_PLAN_ID_MAX - 1, "-"))
-        return fail(res, 400, "bad_request", "plan: not a plan id");
+        return fail(res, 400, "bad_request", "%s", L(c, "plan: not a plan id", "plan：不是計畫代號"));
     if ((err = choose_plan(c->db, c->home->cat, id, per, out, &eb)) == BB_OK)
         return 0;
     if (err == BB_ERR_NOTFOUND)
@@ -337,7 +345,8 @@ static unsigned kpi_org(const struct hq_api_ctx *c, const char *asked, const bb_
     if (!*out)
         *out = bb_plan_org_root(p);
     if (!bb_catalog_unit_within(c->home->cat, *out, bb_plan_org_root(p)))
-        return fail(res, 400, "bad_request", "org %s is not within plan %s's unit %s", *out,
+        return fail(res, 400, "bad_request", L(c, "org %s is not within plan %s's unit %s",
+                                                "org：單位 %s 不在計畫 %s 的範圍 %s 內"), *out,
                     bb_plan_id(p), bb_plan_org_root(p));
     return 0;
 }
@@ -411,7 +420,8 @@ unsigned hq_api_kpi_months(const struct hq_api_ctx *c, const struct hq_api_query
         if ((st = parse_period(c, q->year, &per, res)) != 0)
             return st;
         if (per.kind != BB_PERIOD_YEAR)
-            return fail(res, 400, "bad_request", "year: a year (2018 or 107)");
+            return fail(res, 400, "bad_request", "%s", L(c, "year: a year (2018 or 107)",
+                                                       "year：年度（2018 或 107）"));
     } else if ((st = parse_period(c, q->period, &per, res)) != 0) {
         return st;
     }
@@ -433,6 +443,7 @@ unsigned hq_api_kpi_months(const struct hq_api_ctx *c, const struct hq_api_query
             !add_text(ko, "number", k->number) ||
             !add_text(ko, "title", bb_label(&k->title, c->lang, k->id)) ||
             !add_text(ko, "unit", k->unit) || !cJSON_AddNumberToObject(ko, "target", k->target) ||
+            !add_text(ko, "target_text", bb_label(&k->target_text, c->lang, "")) ||
             !add_text(ko, "op", k->target_ge ? ">=" : "<=") ||
             !cJSON_AddArrayToObject(ko, "values") || !cJSON_AddArrayToObject(ko, "display") ||
             !cJSON_AddArrayToObject(ko, "achieved") || !cJSON_AddArrayToObject(ko, "missing"))
@@ -462,7 +473,8 @@ unsigned hq_api_kpi_months(const struct hq_api_ctx *c, const struct hq_api_query
                 !cJSON_AddItemToArray(cJSON_GetObjectItem(ko, "display"),
                                       r->ok ? cJSON_CreateString(r->display) : cJSON_CreateNull()) ||
                 !cJSON_AddItemToArray(cJSON_GetObjectItem(ko, "achieved"),
-                                      cJSON_CreateBool(r->ok && r->achieved)) ||
+                                      r->ok ? cJSON_CreateBool(r->achieved)
+                                            : cJSON_CreateNull()) ||
                 !cJSON_AddItemToArray(cJSON_GetObjectItem(ko, "missing"),
                                       r->ok ? cJSON_CreateNull() : cJSON_CreateString(r->missing))) {
                 bb_kpi_card_free(&card);
@@ -818,8 +830,8 @@ unsigned hq_api_records(const struct hq_api_ctx *c, const struct hq_api_query *q
     memset(&lr, 0, sizeof lr);
     memset(&eb, 0, sizeof eb);
     if ((st = scope_org(c, q->org, 1, &org, &limited, res)) != 0 ||
-        (st = parse_limit(q->limit, &limit, res)) != 0 ||
-        (st = parse_after(q->after, &cur, res)) != 0)
+        (st = parse_limit(c, q->limit, &limit, res)) != 0 ||
+        (st = parse_after(c, q->after, &cur, res)) != 0)
         return st;
     if (q->period) {
         if ((st = parse_period(c, q->period, &per, res)) != 0)
@@ -828,22 +840,26 @@ unsigned hq_api_records(const struct hq_api_ctx *c, const struct hq_api_query *q
     }
     if (q->kind) {
         if (!param_ok(q->kind, 40, "_") || !bb_catalog_kind(cat, q->kind))
-            return fail(res, 400, "bad_request", "kind: no such record kind");
+            return fail(res, 400, "bad_request", "%s", L(c, "kind: no such record kind",
+                                                           "kind：沒有這個紀錄類別"));
         f |= F_KIND;
     }
     if (q->device) {
         if (!param_ok(q->device, 40, "-"))
-            return fail(res, 400, "bad_request", "device: not a device id");
+            return fail(res, 400, "bad_request", "%s", L(c, "device: not a device id",
+                                                           "device：不是裝置代號"));
         f |= F_DEVICE;
     }
     if (q->officer) {
         if (!param_ok(q->officer, 20, NULL))
-            return fail(res, 400, "bad_request", "officer: letters and digits");
+            return fail(res, 400, "bad_request", "%s", L(c, "officer: letters and digits",
+                                                           "officer：員警代號只能是英文字母與數字"));
         f |= F_OFFICER;
     }
     if (q->status) {
         if (strcmp(q->status, "final") != 0 && strcmp(q->status, "void") != 0)
-            return fail(res, 400, "bad_request", "status: final or void");
+            return fail(res, 400, "bad_request", "%s", L(c, "status: final or void",
+                                                           "status：只能是已完成（final）或已作廢（void）"));
         f |= F_STATUS;
     }
     f |= org_filter(cat, org, &units);
@@ -917,20 +933,23 @@ unsigned hq_api_drill(const struct hq_api_ctx *c, const struct hq_api_query *q,
     memset(&eb, 0, sizeof eb);
     memset(&dm, 0, sizeof dm);
     if (!q->kpi || !param_ok(q->kpi, 40, "_-"))
-        return fail(res, 400, "bad_request", "kpi: a KPI id of the plan (K1 ... K6)");
+        return fail(res, 400, "bad_request", "%s", L(c, "kpi: a KPI id of the plan (K1 ... K6)",
+                                                       "kpi：計畫的衡量指標代號（K1 … K6）"));
     if (!q->figure || !param_ok(q->figure, 31, "_"))
-        return fail(res, 400, "bad_request", "figure: numerator, denominator, count, "
-                    "count_1y, ...");
+        return fail(res, 400, "bad_request", "%s",
+                    L(c, "figure: numerator, denominator, count, count_1y, ...",
+                      "figure：計算依據的名稱（numerator、denominator、count、count_1y …）"));
     if (q->group && !param_ok(q->group, 31, "-_"))
-        return fail(res, 400, "bad_request", "group: a listed code");
+        return fail(res, 400, "bad_request", "%s", L(c, "group: a listed code", "group：列管清單中的代碼"));
     if ((st = parse_period(c, q->period, &per, res)) != 0 ||
-        (st = parse_limit(q->limit, &limit, res)) != 0 ||
-        (st = parse_after(q->after, &cur, res)) != 0 ||
+        (st = parse_limit(c, q->limit, &limit, res)) != 0 ||
+        (st = parse_after(c, q->after, &cur, res)) != 0 ||
         (st = scope_org(c, q->org, 1, &org, &limited, res)) != 0 ||
         (st = load_plan(c, q->plan, &per, &p, res)) != 0)
         return st;
     if (!(k = bb_plan_kpi(p, q->kpi))) {
-        st = fail(res, 404, "not_found", "plan %s has no KPI \"%.40s\"", bb_plan_id(p), q->kpi);
+        st = fail(res, 404, "not_found", L(c, "plan %s has no KPI \"%.40s\"",
+                                           "kpi：計畫 %s 沒有衡量指標「%.40s」"), bb_plan_id(p), q->kpi);
         goto out;
     }
     if (strcmp(q->figure, "numerator") == 0)
@@ -940,12 +959,14 @@ unsigned hq_api_drill(const struct hq_api_ctx *c, const struct hq_api_query *q,
     else if (strncmp(q->figure, "count", 5) == 0 || strcmp(q->figure, "group") == 0)
         in = k->input;
     if (!in) {
-        st = fail(res, 400, "bad_request", "figure \"%.31s\" of %s is not counted from records",
+        st = fail(res, 400, "bad_request", L(c, "figure \"%.31s\" of %s is not counted from records",
+                                             "figure：「%.31s」（%s）不是由紀錄計算的數字"),
                   q->figure, k->id);
         goto out;
     }
     if (q->group && (!in->group_by || !bb_catalog_ref(cat, in->group_by->ref, q->group))) {
-        st = fail(res, 400, "bad_request", "group \"%.31s\" is not a code of this KPI's list",
+        st = fail(res, 400, "bad_request", L(c, "group \"%.31s\" is not a code of this KPI's list",
+                                             "group：「%.31s」不是此衡量指標列管清單中的代碼"),
                   q->group);
         goto out;
     }
@@ -1018,6 +1039,7 @@ unsigned hq_api_drill(const struct hq_api_ctx *c, const struct hq_api_query *q,
         !add_item(dp, "group", q->group ? hq_display_ref(cat, in->group_by->ref, q->group)
                                         : cJSON_CreateNull()) ||
         !add_item(dp, "org", hq_display_ref(cat, "units", org)) ||
+        !add_item(dp, "counts", hq_display_input(cat, in)) ||
         !add_item(dp, "period", hq_display_pair(pl[0] ? pl : per.label, per.label))) {
         cJSON_Delete(o);
         o = NULL;
@@ -1094,6 +1116,7 @@ unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api
     sqlite3_stmt *st = NULL;
     bb_errbuf eb;
     cJSON *o = NULL, *revs, *body = NULL, *quar;
+    const cJSON *prev = NULL;
     char unit[32] = "", device[80] = "";
     int64_t cur_batch = 0;
     int rc, have_dev = 0;
@@ -1103,7 +1126,7 @@ unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api
     memset(&eb, 0, sizeof eb);
     memset(&dev, 0, sizeof dev);
     if (!param_ok(id, 64, "-"))
-        return fail(res, 400, "bad_request", "not a record id");
+        return fail(res, 400, "bad_request", "%s", L(c, "not a record id", "不是紀錄編號"));
     if ((err = bb_db_exec(c->db, "BEGIN", &eb)) != BB_OK)
         return store_fail(c, res, err, &eb);
     if ((err = bb_db_prepare(c->db, "SELECT " REC_COLS " FROM records r WHERE r.id = ?1", &st,
@@ -1166,7 +1189,7 @@ unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api
     if (!(revs = cJSON_AddArrayToObject(o, "revisions")))
         goto oom;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *r = cJSON_CreateObject(), *b, *chk, *bd;
+        cJSON *r = cJSON_CreateObject(), *b, *chk, *bd, *rd;
         cJSON *rb = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
         cJSON *receipt = sqlite3_column_text(st, 7)
                          ? cJSON_Parse((const char *)sqlite3_column_text(st, 7)) : NULL;
@@ -1179,10 +1202,13 @@ unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api
         }
         if (!add_int(r, "rev", sqlite3_column_int64(st, 0)) ||
             !cJSON_AddItemToObject(r, "body", rb ? rb : cJSON_CreateNull()) ||
-            !add_item(r, "display", hq_display_record(c->home->cat, rb))) {
+            !(rd = add_item(r, "display", hq_display_record(c->home->cat, rb))
+                   ? cJSON_GetObjectItem(r, "display") : NULL) ||
+            !add_item(rd, "changes", hq_display_changes(c->home->cat, prev, rb))) {
             cJSON_Delete(receipt);
             goto oom;
         }
+        prev = rb;             /* owned by o, which outlives the loop */
         chk = batch_check(c->db, bid, have_dev ? dev.pub : NULL, have_dev ? dev.pub_len : 0);
         if (!(b = cJSON_AddObjectToObject(r, "batch")) || !add_int(b, "seq",
                                                                  sqlite3_column_int64(st, 3)) ||
@@ -1375,6 +1401,10 @@ bb_err hq_api_devices(sqlite3 *db, const bb_catalog *cat, const char *org, enum 
     }
     sqlite3_finalize(st);
     sqlite3_finalize(gaps);
+    st = gaps = NULL;
+    /* Laptops' status reports: unsent work, open drafts, stale first (hq_status.h). */
+    if ((err = hq_status_annotate(db, cat, lang, o, eb)) != BB_OK)
+        goto fail;
     *out = o;
     return BB_OK;
 fail:
@@ -1456,17 +1486,18 @@ unsigned hq_api_quarantine(const struct hq_api_ctx *c, const struct hq_api_query
 
     memset(&eb, 0, sizeof eb);
     if ((status = scope_org(c, q->org, 1, &org, &limited, res)) != 0 ||
-        (status = parse_limit(q->limit, &limit, res)) != 0)
+        (status = parse_limit(c, q->limit, &limit, res)) != 0)
         return status;
     if (q->state && strcmp(q->state, "all") == 0)
         open_only = 0;
     else if (q->state && strcmp(q->state, "open") != 0)
-        return fail(res, 400, "bad_request", "state: open or all");
+        return fail(res, 400, "bad_request", "%s", L(c, "state: open or all", "state：未處理或全部"));
     if (q->after) {
         errno = 0;
         after = strtoll(q->after, &end, 10);
         if (!param_ok(q->after, 19, NULL) || errno || *end || after < 1)
-            return fail(res, 400, "bad_request", "after: not a cursor this server gave out");
+            return fail(res, 400, "bad_request", "%s", L(c, "after: not a cursor this server gave out",
+                                                   "after：不是本伺服器提供的分頁位置"));
     }
     if (q->export_all)
         limit = HQ_API_EXPORT_MAX;
@@ -1735,15 +1766,17 @@ unsigned hq_api_quarantine_act(const struct hq_api_ctx *c, const char *item, int
         return fail(res, 403, "forbidden", "%s", L(c, "only an HQ reviewer may act on quarantine",
                                                    "只有總部審查人員可以處理隔離區"));
     if (!is_record && strcmp(item, "batches") != 0)
-        return fail(res, 404, "not_found", "no such quarantine list");
+        return fail(res, 404, "not_found", "%s", L(c, "no such quarantine list", "沒有這個隔離清單"));
     if (!release && strcmp(action, "review") != 0)
-        return fail(res, 404, "not_found", "actions: release, review");
+        return fail(res, 404, "not_found", "%s", L(c, "actions: release, review",
+                                                  "處理方式只有 release（釋出）或 review（審查）"));
     if (release && !is_record)
         return fail(res, 400, "bad_request", "%s",
                     L(c, "a batch of a revoked device is never merged; mark it reviewed",
                       "已撤銷裝置的批次不會被合併；請標示為已審查"));
     if (note && (bb_utf8_length(note) < 0 || bb_utf8_length(note) > HQ_API_NOTE_MAX))
-        return fail(res, 400, "bad_request", "note: at most %d characters of text",
+        return fail(res, 400, "bad_request", L(c, "note: at most %d characters of text",
+                                                "note：備註最多 %d 個字"),
                     HQ_API_NOTE_MAX);
     if ((err = bb_time_now_taipei(now)) != BB_OK)
         return fail(res, 500, "internal", "cannot read the clock");
@@ -1871,19 +1904,33 @@ static void put(struct buf *b, const char *s, size_t n)
     b->p[b->n] = '\0';
 }
 
-/* A plain decimal number: -12, 3.5 (a spreadsheet reads it as a number, not a formula). */
+/*
+ * A plain decimal number after a minus sign: 12, 3.5, 0.5% — a spreadsheet
+ * reads "-0.5%" as a number, while "-1+2" or "-A1" would be a formula.
+ */
 static int plain_number(const char *s)
 {
     int digits = 0;
 
-    if (*s == '-')
-        s++;
     for (; *s >= '0' && *s <= '9'; s++)
         digits++;
     if (*s == '.')
         for (s++; *s >= '0' && *s <= '9'; s++)
             digits++;
+    if (*s == '%')
+        s++;
     return digits > 0 && *s == '\0';
+}
+
+/* Whether a spreadsheet would execute the cell: it starts with = + @, a tab
+ * or a CR, or with a '-' that is not a plain negative number. */
+static int formula_like(const char *s)
+{
+    if (!s)
+        return 0;
+    if (*s == '=' || *s == '+' || *s == '@' || *s == '\t' || *s == '\r')
+        return 1;
+    return *s == '-' && !plain_number(s + 1);
 }
 
 /* One cell: quoted, quotes doubled, formula starts neutralised. */
@@ -1894,8 +1941,7 @@ static void cell(struct buf *b, const char *s, int first)
     if (!first)
         put(b, ",", 1);
     put(b, "\"", 1);
-    if (s && (*s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' || *s == '\r') &&
-        !plain_number(s))
+    if (formula_like(s))
         put(b, "'", 1);
     for (q = s; q && *q; q++) {
         if (*q == '"')
@@ -1953,7 +1999,15 @@ static const cJSON *dig(const cJSON *o, const char *path)
  */
 struct col {
     const char *head, *path;
+    const char *zh, *en;               /* the header people read (NULL: head) */
 };
+
+/* The header of a column: its code (header=codes) or its words in lang. */
+static const char *col_head(const struct col *c, enum bb_lang lang, int codes)
+{
+    const char *w = lang == BB_LANG_EN ? c->en : c->zh;
+    return codes || !w ? c->head : w;
+}
 
 static void col_cell(struct buf *b, const cJSON *it, const struct col *c, enum bb_lang lang,
                      int first)
@@ -1971,13 +2025,14 @@ static void col_cell(struct buf *b, const cJSON *it, const struct col *c, enum b
 }
 
 /* cols end with {NULL}. */
-static void table(struct buf *b, const cJSON *items, const struct col *cols, enum bb_lang lang)
+static void table(struct buf *b, const cJSON *items, const struct col *cols, enum bb_lang lang,
+                  int codes)
 {
     const cJSON *it;
     size_t i;
 
     for (i = 0; cols[i].head; i++)
-        cell(b, cols[i].head, i == 0);
+        cell(b, col_head(&cols[i], lang, codes), i == 0);
     put(b, "\r\n", 2);
     cJSON_ArrayForEach(it, items) {
         for (i = 0; cols[i].head; i++)
@@ -1989,31 +2044,42 @@ static void table(struct buf *b, const cJSON *items, const struct col *cols, enu
 /* A scorecard: one row per KPI, as the Part 4 table reads. */
 static void scorecard(struct buf *b, const cJSON *card)
 {
-    static const char *const head[] = {"number", "kpi", "title", "value", "display", "baseline",
-                                       "target", "achieved", "weight", "weighted_score",
-                                       "missing", "period", "org", NULL};
+    static const char *const head[] = {"goal", "number", "kpi", "title", "value", "display",
+                                       "baseline", "target", "achieved", "weight",
+                                       "weighted_score", "missing", "period", "org", NULL};
     static const char *const cmp[] = {"baseline", "value_1y", "average", "count_1y", NULL};
-    const cJSON *k, *title, *f;
+    const char *lang = bb_json_str(card, "lang");
+    const char *lk = lang && strcmp(lang, "en") == 0 ? "en" : "zh-TW";
+    const cJSON *k, *title, *f, *g, *prev = NULL;
     size_t i;
 
     for (i = 0; head[i]; i++)
         cell(b, head[i], i == 0);
     put(b, "\r\n", 2);
     cJSON_ArrayForEach(k, cJSON_GetObjectItem(card, "kpis")) {
-        const cJSON *base = NULL;
+        const cJSON *base = NULL, *goal = NULL;
         int achieved = cJSON_IsTrue(cJSON_GetObjectItem(k, "achieved"));
-        cJSON *score = cJSON_CreateNumber(achieved ? cJSON_GetNumberValue(
-                                              cJSON_GetObjectItem(k, "weight")) : 0);
-        const char *lang = bb_json_str(card, "lang");
+        /* A KPI that cannot be computed is neither achieved nor missed: no weighted score. */
+        cJSON *score = cJSON_IsBool(cJSON_GetObjectItem(k, "achieved"))
+            ? cJSON_CreateNumber(achieved ? cJSON_GetNumberValue(cJSON_GetObjectItem(k, "weight"))
+                                          : 0)
+            : cJSON_CreateNull();
+        cJSON_ArrayForEach(g, cJSON_GetObjectItem(card, "goals"))
+            if (!goal && bb_json_str(g, "id") && bb_json_str(k, "goal") &&
+                strcmp(bb_json_str(g, "id"), bb_json_str(k, "goal")) == 0)
+                goal = g;
         for (i = 0; cmp[i] && !base; i++)
             cJSON_ArrayForEach(f, cJSON_GetObjectItem(k, "figures"))
                 if (!base && bb_json_str(f, "name") && strcmp(bb_json_str(f, "name"), cmp[i]) == 0)
                     base = cJSON_GetObjectItem(f, "value");
         title = cJSON_GetObjectItem(k, "title");
-        value_cell(b, cJSON_GetObjectItem(k, "number"), 1);
+        /* The goal on its first KPI only, as the plan's table (and the CLI) reads. */
+        value_cell(b, goal && goal != prev ? cJSON_GetObjectItem(cJSON_GetObjectItem(goal, "label"),
+                                                                 lk) : NULL, 1);
+        prev = goal;
+        value_cell(b, cJSON_GetObjectItem(k, "number"), 0);
         value_cell(b, cJSON_GetObjectItem(k, "id"), 0);
-        value_cell(b, cJSON_GetObjectItem(title, lang && strcmp(lang, "en") == 0 ? "en" : "zh-TW"),
-                   0);
+        value_cell(b, cJSON_GetObjectItem(title, lk), 0);
         value_cell(b, cJSON_GetObjectItem(k, "rounded"), 0);
         value_cell(b, cJSON_GetObjectItem(k, "display"), 0);
         value_cell(b, base, 0);
@@ -2029,13 +2095,11 @@ static void scorecard(struct buf *b, const cJSON *card)
         put(b, "\r\n", 2);
     }
     {
-        char line[80];
-        snprintf(line, sizeof line, "%d / %d",
-                 (int)cJSON_GetNumberValue(dig(card, "score.achieved")),
-                 (int)cJSON_GetNumberValue(dig(card, "score.total")));
+        const char *line = bb_json_str(cJSON_GetObjectItem(dig(card, "score"), "text"), lk);
         cell(b, "", 1);
+        cell(b, "", 0);
         cell(b, "weighted score", 0);
-        cell(b, line, 0);
+        cell(b, line ? line : "", 0);
         put(b, "\r\n", 2);
     }
 }
@@ -2060,6 +2124,20 @@ static const char *field_text(const cJSON *item, const char *name, enum bb_lang 
     return "";
 }
 
+/* The label of data field `name` in lang, from the items' display ("" if none). */
+static const char *field_label(const cJSON *items, const char *name, enum bb_lang lang)
+{
+    const cJSON *it, *f;
+
+    cJSON_ArrayForEach(it, items)
+        cJSON_ArrayForEach(f, dig(it, "display.fields")) {
+            const char *n = bb_json_str(f, "name");
+            if (n && strcmp(n, name) == 0)
+                return hq_display_pick(cJSON_GetObjectItem(f, "label"), lang);
+        }
+    return "";
+}
+
 /* Whether a field of this type shows a label that differs from its stored value. */
 static int labelled_type(const char *type)
 {
@@ -2077,18 +2155,28 @@ static int labelled_type(const char *type)
  * "data.segment_label" (文華路（逢甲商圈） (SEG-0602)) — for enum, ref, boolean,
  * datetime and geo fields; text and numbers are their own label.
  */
-static void records_table(struct buf *b, const cJSON *items, enum bb_lang lang)
+static void records_table(struct buf *b, const cJSON *items, enum bb_lang lang, int codes)
 {
     static const struct col head[] = {
-        {"id", NULL}, {"kind", NULL}, {"kind_label", NULL}, {"rev", NULL}, {"status", NULL},
-        {"status_label", "display.status@"}, {"org_unit", NULL}, {"org_unit_name", NULL},
-        {"officer", NULL}, {"occurred_at", NULL}, {"occurred_at_label", "display.occurred_at@"},
-        {"recorded_at", NULL}, {"recorded_at_label", "display.recorded_at@"}, {"device", NULL},
-        {"measure", NULL}};
+        {"id", NULL, "編號", "Id"},
+        {"kind", NULL, "類別（代碼）", "Kind (code)"},
+        {"kind_label", NULL, "類別", "Kind"},
+        {"rev", NULL, "版次", "Rev"},
+        {"status", NULL, "狀態（代碼）", "Status (code)"},
+        {"status_label", "display.status@", "狀態", "Status"},
+        {"org_unit", NULL, "單位（代碼）", "Org unit (code)"},
+        {"org_unit_name", NULL, "單位", "Org unit"},
+        {"officer", NULL, "員警", "Officer"},
+        {"occurred_at", NULL, "發生時間（RFC 3339）", "Occurred (RFC 3339)"},
+        {"occurred_at_label", "display.occurred_at@", "發生時間", "Occurred"},
+        {"recorded_at", NULL, "登錄時間（RFC 3339）", "Recorded (RFC 3339)"},
+        {"recorded_at_label", "display.recorded_at@", "登錄時間", "Recorded"},
+        {"device", NULL, "裝置", "Device"},
+        {"measure", NULL, "計量", "Measure"}};
     const size_t nhead = sizeof head / sizeof head[0];
     const char *keys[CSV_DATA_COLS];
     int labelled[CSV_DATA_COLS];
-    char name[64];
+    char name[200];
     size_t nkeys = 0, i, j;
     const cJSON *it, *f;
     int measure = 0, first;
@@ -2114,12 +2202,22 @@ static void records_table(struct buf *b, const cJSON *items, enum bb_lang lang)
 
     for (i = 0; i < nhead; i++)
         if (measure || strcmp(head[i].head, "measure") != 0)
-            cell(b, head[i].head, i == 0);
+            cell(b, col_head(&head[i], lang, codes), i == 0);
     for (j = 0; j < nkeys; j++) {
-        snprintf(name, sizeof name, "data.%s", keys[j]);
+        const char *label = field_label(items, keys[j], lang);
+        if (codes || !label[0])
+            snprintf(name, sizeof name, "data.%s", keys[j]);
+        else if (labelled[j])
+            snprintf(name, sizeof name, lang == BB_LANG_EN ? "%.150s (code)" : "%.150s（代碼）",
+                     label);
+        else
+            snprintf(name, sizeof name, "%.150s", label);
         cell(b, name, 0);
         if (labelled[j]) {
-            snprintf(name, sizeof name, "data.%s_label", keys[j]);
+            if (codes || !label[0])
+                snprintf(name, sizeof name, "data.%s_label", keys[j]);
+            else
+                snprintf(name, sizeof name, "%.150s", label);
             cell(b, name, 0);
         }
     }
@@ -2142,38 +2240,67 @@ static void records_table(struct buf *b, const cJSON *items, enum bb_lang lang)
     }
 }
 
-char *hq_api_csv(const cJSON *answer, const char *what, enum bb_lang lang, size_t *len)
+char *hq_api_csv(const cJSON *answer, const char *what, enum bb_lang lang, int codes,
+                 size_t *len)
 {
     static const struct col dev_cols[] = {
-        {"id", NULL}, {"org_unit", NULL}, {"org_unit_name", NULL}, {"label", NULL},
-        {"status", NULL}, {"status_label", "display.status@"}, {"last_contact", NULL},
-        {"last_contact_label", "display.last_contact@"}, {"contact_today", NULL},
-        {"late", NULL}, {"batches", NULL}, {"last_seq", NULL}, {"last_batch_at", NULL},
-        {"last_batch_at_label", "display.last_batch_at@"}, {"missing_count", NULL},
-        {"missing", NULL}, {"records_sent", NULL}, {"records_held", NULL},
-        {"rejected_records", NULL}, {"rejected_open", NULL}, {"quarantined_batches", NULL},
-        {"pending", NULL}, {NULL, NULL}};
+        {"id", NULL, "裝置", "Device"},
+        {"org_unit", NULL, "單位（代碼）", "Org unit (code)"},
+        {"org_unit_name", NULL, "單位", "Org unit"},
+        {"label", NULL, "名稱", "Label"},
+        {"status", NULL, "狀態（代碼）", "Status (code)"},
+        {"status_label", "display.status@", "狀態", "Status"},
+        {"last_contact", NULL, "最後聯繫（RFC 3339）", "Last contact (RFC 3339)"},
+        {"last_contact_label", "display.last_contact@", "最後聯繫", "Last contact"},
+        {"contact_today", NULL, "今日已同步", "Synced today"},
+        {"late", NULL, "逾時未聯繫", "Late"},
+        {"batches", NULL, "已收批次", "Batches"},
+        {"last_seq", NULL, "最後序號", "Last seq"},
+        {"last_batch_at", NULL, "最後批次時間（RFC 3339）", "Last batch (RFC 3339)"},
+        {"last_batch_at_label", "display.last_batch_at@", "最後批次時間", "Last batch"},
+        {"missing_count", NULL, "缺漏序號數", "Missing seqs (count)"},
+        {"missing", NULL, "缺漏序號", "Missing seqs"},
+        {"records_sent", NULL, "已送紀錄", "Records sent"},
+        {"records_held", NULL, "總部保存紀錄", "Records held"},
+        {"rejected_records", NULL, "退回紀錄", "Rejected records"},
+        {"rejected_open", NULL, "未處理的退回紀錄", "Rejected, open"},
+        {"quarantined_batches", NULL, "隔離批次", "Quarantined batches"},
+        {"pending", NULL, "待送（筆電回報）", "Pending (laptop report)"},
+        {NULL, NULL, NULL, NULL}};
     static const struct col quar_cols[] = {
-        {"id", NULL}, {"record_id", NULL}, {"rev", NULL}, {"kind", NULL},
-        {"kind_label", "display.kind@"}, {"org_unit", NULL},
-        {"org_unit_label", "display.org_unit@"}, {"occurred_at", NULL},
-        {"occurred_at_label", "display.occurred_at@"}, {"reason", NULL}, {"device", NULL},
-        {"device_unit", NULL}, {"device_unit_label", "display.device_unit@"},
-        {"batch_seq", NULL}, {"received_at", NULL},
-        {"received_at_label", "display.received_at@"}, {"action.action", NULL},
-        {"action.action_label", "action.display.action@"}, {"action.user", NULL},
-        {"action.at", NULL}, {"body", NULL}, {NULL, NULL}};
+        {"id", NULL, "編號", "Id"},
+        {"record_id", NULL, "紀錄編號", "Record id"},
+        {"rev", NULL, "版次", "Rev"},
+        {"kind", NULL, "類別（代碼）", "Kind (code)"},
+        {"kind_label", "display.kind@", "類別", "Kind"},
+        {"org_unit", NULL, "單位（代碼）", "Org unit (code)"},
+        {"org_unit_label", "display.org_unit@", "單位", "Org unit"},
+        {"occurred_at", NULL, "發生時間（RFC 3339）", "Occurred (RFC 3339)"},
+        {"occurred_at_label", "display.occurred_at@", "發生時間", "Occurred"},
+        {"reason", NULL, "原因", "Reason"},
+        {"device", NULL, "裝置", "Device"},
+        {"device_unit", NULL, "裝置單位（代碼）", "Device unit (code)"},
+        {"device_unit_label", "display.device_unit@", "裝置單位", "Device unit"},
+        {"batch_seq", NULL, "批次序號", "Batch seq"},
+        {"received_at", NULL, "收到時間（RFC 3339）", "Received (RFC 3339)"},
+        {"received_at_label", "display.received_at@", "收到時間", "Received"},
+        {"action.action", NULL, "處理（代碼）", "Action (code)"},
+        {"action.action_label", "action.display.action@", "處理", "Action"},
+        {"action.user", NULL, "處理人員", "Action by"},
+        {"action.at", NULL, "處理時間", "Action at"},
+        {"body", NULL, "原始資料（JSON）", "Raw data (JSON)"},
+        {NULL, NULL, NULL, NULL}};
     struct buf b = {0};
 
     put(&b, "\xEF\xBB\xBF", 3);       /* BOM: Excel reads the file as UTF-8 */
     if (strcmp(what, "kpi") == 0)
         scorecard(&b, answer);
     else if (strcmp(what, "devices") == 0)
-        table(&b, cJSON_GetObjectItem(answer, "items"), dev_cols, lang);
+        table(&b, cJSON_GetObjectItem(answer, "items"), dev_cols, lang, codes);
     else if (strcmp(what, "quarantine") == 0)
-        table(&b, cJSON_GetObjectItem(answer, "items"), quar_cols, lang);
+        table(&b, cJSON_GetObjectItem(answer, "items"), quar_cols, lang, codes);
     else
-        records_table(&b, cJSON_GetObjectItem(answer, "items"), lang);
+        records_table(&b, cJSON_GetObjectItem(answer, "items"), lang, codes);
     if (b.oom) {
         free(b.p);
         return NULL;

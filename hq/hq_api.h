@@ -25,7 +25,8 @@
  * Results.  Each call returns the HTTP status (200, or the 4xx/5xx of the
  * failure) and fills res: json on success (caller frees with
  * hq_api_result_clear), else code and message (plain words, never SQL,
- * paths or secrets).
+ * paths or secrets) in the caller's language (hq_api_ctx.lang).  A query
+ * parameter a message names keeps its name in both languages ("period：…").
  *
  * Codes and labels.  Answers carry the stored codes (kind, status, org_unit,
  * data as the laptop sent it, RFC 3339 times) for scripts, and beside them
@@ -76,6 +77,7 @@ void hq_api_result_clear(struct hq_api_result *r);
 struct hq_api_query {
     const char *period, *org, *plan, *kind, *device, *officer, *status, *state;
     const char *kpi, *figure, *group, *after, *limit, *year;
+    const char *header;               /* CSV: "codes" for the column codes as headers */
     int export_all;                   /* every page, up to HQ_API_EXPORT_MAX (export) */
 };
 
@@ -97,7 +99,9 @@ unsigned hq_api_kpi_months(const struct hq_api_ctx *c, const struct hq_api_query
                            struct hq_api_result *res);
 
 /* GET /v1/kpi/records: the records behind figure `figure` of KPI `kpi` for
- * period and org (and group, for a listed code of improved_share). */
+ * period and org (and group, for a listed code of improved_share).
+ * input.counts is the condition for scripts (codes); display.counts says it
+ * in words in both languages (hq_display_input). */
 unsigned hq_api_drill(const struct hq_api_ctx *c, const struct hq_api_query *q,
                       struct hq_api_result *res);
 
@@ -106,7 +110,9 @@ unsigned hq_api_records(const struct hq_api_ctx *c, const struct hq_api_query *q
                         struct hq_api_result *res);
 
 /* GET /v1/records/ID: a record, every revision with its batch (sha256,
- * receipt), its device and the batch signature checked again now. */
+ * receipt), its device and the batch signature checked again now; each
+ * revision's display.changes lists what it changed from the one before
+ * (hq_display_changes). */
 unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api_result *res);
 
 /* GET /v1/devices: the day-end view, per device (see hq_api_devices). */
@@ -145,16 +151,19 @@ unsigned hq_api_quarantine_act(const struct hq_api_ctx *c, const char *item, int
  * envelope, then a column "data.FIELD" per field found; "devices";
  * "quarantine"; "kpi": a row per KPI as the Part 4 table reads, then the
  * weighted score): UTF-8 with a BOM and CRLF line ends, every cell quoted,
- * and a cell that a spreadsheet would take for a formula (starting with
- * = + - @, a tab or a CR, unless it is a plain number) prefixed with an
- * apostrophe.  The CSV is for people in a spreadsheet, so every coded
+ * and a cell that a spreadsheet would execute (starting with = + @, a tab
+ * or a CR, or a '-' not followed by a plain number such as 0.5%) prefixed
+ * with an apostrophe; -0.5% stays as it is.  The header row is in lang
+ * (類別, 狀態（代碼）, a data field's label) unless codes is set
+ * (header=codes: kind, status, data.segment, data.segment_label).  The CSV is for people in a spreadsheet, so every coded
  * column keeps its code and is followed by a column "NAME_label" with its
  * display text in lang: status_label (已完成), occurred_at_label
  * (107/03/15 16:30), data.segment_label (name (code)), for enum, ref,
  * boolean, datetime and geo fields; the JSON export is the answer as it is.
  * Returns malloc'd text and its length, or NULL when out of memory.
  */
-char *hq_api_csv(const cJSON *answer, const char *what, enum bb_lang lang, size_t *len);
+char *hq_api_csv(const cJSON *answer, const char *what, enum bb_lang lang, int codes,
+                 size_t *len);
 
 /* Audit an export (who, what, how many rows). */
 void hq_api_audit_export(const struct hq_api_ctx *c, const char *what, const char *format,

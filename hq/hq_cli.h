@@ -16,6 +16,7 @@
  *   reference  hq_cmd_reference.c the reference data published to the laptops
  *   user       hq_cmd_user.c      users of the review UI and API: add, list, disable, token
  *   devices    hq_cmd_devices.c   the precinct admin's day-end view of the devices
+ *   export-receipts hq_cmd_receipts.c receipts and the reference bundle for a USB stick
  */
 #ifndef HQ_CLI_H
 #define HQ_CLI_H
@@ -35,6 +36,7 @@ bb_err hq_cmd_kpi(int argc, char **argv, bb_errbuf *eb);
 bb_err hq_cmd_reference(int argc, char **argv, bb_errbuf *eb);
 bb_err hq_cmd_user(int argc, char **argv, bb_errbuf *eb);
 bb_err hq_cmd_devices(int argc, char **argv, bb_errbuf *eb);
+bb_err hq_cmd_export_receipts(int argc, char **argv, bb_errbuf *eb);
 
 /*
  * For commands: a usage error with the message in eb, after which main.c

@@ -3,9 +3,11 @@
  * precinct admin's day-end view on a terminal, with the same facts as the
  * review UI's Devices page (hq_api_devices): per device its unit, last
  * contact, batches received, last seq, seqs missing below it, records
- * rejected (and not yet reviewed), quarantined batches.  Laptops do not
- * report their unsent records to HQ, so the view says so instead of
- * guessing.  Read-only.
+ * rejected (and not yet reviewed), quarantined batches; and, from each
+ * laptop's latest signed status report (hq_status.h), what it still holds
+ * ("3 筆未送、1 個巡邏未結束、上次聯絡 2 小時前" or "總局已收齊"), laptops with
+ * something outstanding first within each precinct, then a line per
+ * precinct.  Read-only.
  */
 #include "hq_api.h"
 #include "hq_cli.h"
@@ -28,7 +30,10 @@ static void help(void)
           "Every device (within org unit CODE: a precinct P06, a station P06-S03), with\n"
           "its last contact (late: none for a day), batches received, the last seq, the\n"
           "seqs missing below it, rejected records (open: not yet reviewed) and batches\n"
-          "kept in quarantine.  The same facts as the review UI's Devices page.\n",
+          "kept in quarantine; below each, what the laptop last reported it still holds\n"
+          "(unsent records, open drafts) or that HQ has everything.  Laptops with work\n"
+          "outstanding come first in each precinct; a summary line per precinct ends the\n"
+          "list.  The same facts as the review UI's Devices page.\n",
           stdout);
 }
 
@@ -107,11 +112,15 @@ static void print_table(const cJSON *o, enum bb_lang lang)
         pad(miss, 12);
         pad(num[2], 10);
         puts(text(d, "label"));
+        printf("    %s\n", text(d, "summary"));
         if (cJSON_GetNumberValue(cJSON_GetObjectItem(d, "quarantined_batches")) > 0)
             printf("    %s: %.0f\n", L(lang, "batches in quarantine (revoked device)",
                                        "隔離中的批次（已撤銷裝置）"),
                    cJSON_GetNumberValue(cJSON_GetObjectItem(d, "quarantined_batches")));
     }
+    putchar('\n');
+    cJSON_ArrayForEach(d, cJSON_GetObjectItem(o, "precincts"))
+        puts(text(d, "summary"));
     printf("\n%s\n%s\n", L(lang, "rejected: records refused at merge (open: not yet reviewed "
                                  "at HQ).", "退回：合併時被拒絕的紀錄（括號內為總部尚未審查者）。"),
            text(o, "pending_note"));

@@ -14,6 +14,7 @@
 #include "hq_home.h"
 #include "hq_ingest.h"
 #include "hq_register.h"
+#include "hq_status.h"
 #include "hq_store.h"
 #include "bb_batch.h"
 #include "bb_db.h"
@@ -33,6 +34,7 @@
 struct item {
     char *path;
     int registration;        /* a DEVICE.register.json, taken before any batch */
+    int status;              /* a DEVICE.status.json, taken after the batches */
     int parsed;              /* header readable: device and seq are set */
     char device[80];
     long long seq;
@@ -47,7 +49,8 @@ static void help(void)
           "seq/prev chain, duplicates and revoked devices are handled the same way, and a\n"
           "batch already received is not counted twice.  Files are taken in seq order per\n"
           "device.  A laptop's registration (DEVICE.register.json, written by\n"
-          "`beatbook export` until the laptop is registered) is taken first.  Prints one\n"
+          "`beatbook export` until the laptop is registered) is taken first, its signed\n"
+          "status report (DEVICE.status.json) last.  Prints one\n"
           "line per file; exits 65 if any file was refused.\n",
           stdout);
 }
@@ -97,7 +100,8 @@ static bb_err collect(const char *arg, struct item **items, size_t *n, size_t *c
     while (err == BB_OK && (de = readdir(d)) != NULL) {
         char path[8192];
         if (de->d_name[0] == '.' || !(has_suffix(de->d_name, ".bbatch") ||
-                                      has_suffix(de->d_name, ".register.json")))
+                                      has_suffix(de->d_name, ".register.json") ||
+                                      has_suffix(de->d_name, ".status.json")))
             continue;
         if (snprintf(path, sizeof path, "%s/%s", arg, de->d_name) >= (int)sizeof path)
             continue;
@@ -118,6 +122,10 @@ static void peek(struct item *it, size_t max_bytes)
         it->registration = 1;
         return;
     }
+    if (has_suffix(it->path, ".status.json")) {
+        it->status = 1;
+        return;
+    }
     if (bb_read_file(it->path, max_bytes, &buf, &len, NULL) == BB_OK &&
         bb_batch_parse((const uint8_t *)buf, len, &view, NULL) == BB_OK) {
         it->parsed = 1;
@@ -134,6 +142,10 @@ static int by_device_seq(const void *a, const void *b)
 
     if (x->registration != y->registration)
         return x->registration ? -1 : 1;
+    if (x->status != y->status)
+        return x->status ? 1 : -1;
+    if (x->status)
+        return strcmp(x->path, y->path);
     if (x->parsed != y->parsed)
         return x->parsed ? -1 : 1;
     if (!x->parsed)
@@ -174,6 +186,45 @@ static int register_one(struct hq_home *h, sqlite3 *db, const struct item *it)
     hq_answer_clear(&ans);
     /* The document holds the laptop's one-time token. */
     mbedtls_platform_zeroize(buf, len);
+    free(buf);
+    return refused;
+}
+
+/* A laptop's status report carried by hand: the same checks as over HTTPS.  The
+ * report HQ already keeps (the stick imported again), or an older one, is not an
+ * error: nothing changes. */
+static int status_one(struct hq_home *h, sqlite3 *db, const struct item *it)
+{
+    struct hq_answer ans;
+    char *buf = NULL, msg[1200];
+    size_t len = 0;
+    bb_errbuf eb;
+    int refused = 0, same = 0;
+
+    memset(&eb, 0, sizeof eb);
+    if (bb_read_file(it->path, HQ_STATUS_MAX_BYTES, &buf, &len, &eb) != BB_OK) {
+        printf("%s: refused: %s\n", it->path, eb.msg);
+        return 1;
+    }
+    hq_answer_init(&ans);
+    hq_status_receive(h, db, buf, len, "usb", &same, &ans);
+    if (ans.status == 200)
+        printf("%s: status report of %s kept (the Devices page shows it)\n", it->path,
+               ans.device);
+    else if (ans.status == 409 && same)
+        printf("%s: status report of %s already received; nothing changed\n", it->path,
+               ans.device);
+    else if (ans.status == 409)
+        /* Signed and genuine, but the laptop has told HQ something newer since (it
+         * synced over HTTPS after writing the stick): kept out, not an error. */
+        printf("%s: status report of %s is older than the one HQ already has; nothing "
+               "changed\n", it->path, ans.device);
+    else {
+        printf("%s: refused: %s (%s)\n", it->path, hq_answer_message(&ans, msg, sizeof msg),
+               ans.error[0] ? ans.error : "error");
+        refused = 1;
+    }
+    hq_answer_clear(&ans);
     free(buf);
     return refused;
 }
@@ -266,7 +317,8 @@ bb_err hq_cmd_import(int argc, char **argv, bb_errbuf *eb)
     qsort(items, n, sizeof *items, by_device_seq);
     for (i = 0; i < n; i++)
         refused += items[i].registration ? register_one(&h, db, &items[i])
-                                         : import_one(&h, db, &items[i]);
+                 : items[i].status ? status_one(&h, db, &items[i])
+                                   : import_one(&h, db, &items[i]);
     if (refused)
         err = bb_fail(eb, BB_ERR_INVALID, "%ld of %zu file(s) refused", refused, n);
 out:

@@ -52,7 +52,8 @@ static void help(void)
           "               an error (exit 74) naming the input, org unit and day\n"
           "\n"
           "A KPI whose inputs are missing (no population for a unit, no records for last\n"
-          "year) says which and why instead of a figure.\n",
+          "year) says which and why instead of a figure (無法計算), and counts neither as\n"
+          "achieved nor as missed: the score says how many, \"25 / 70（4 項無法計算）\".\n",
           stdout);
 }
 
@@ -140,8 +141,9 @@ static bb_err print_table(const struct bb_kpi_card *card, const bb_catalog *cat)
     enum bb_lang lang = card->lang;
     struct row *rows = calloc(card->n ? card->n : 1, sizeof *rows);
     const char *head[5];
+    char score[120];
     int w[5], i;
-    size_t r, k, pos = 0;
+    size_t r, k;
 
     if (!rows)
         return BB_ERR_NOMEM;
@@ -153,24 +155,11 @@ static bb_err print_table(const struct bb_kpi_card *card, const bb_catalog *cat)
     for (r = 0; r < card->n; r++) {
         const struct bb_kpi_result *res = &card->results[r];
         const struct bb_plan_kpi *kp = res->kpi;
-        const struct bb_plan_goal *g = kp->goal;
-        /* The goal shows on its first KPI only, as in the plan's table. */
-        if (r == 0 || card->results[r - 1].kpi->goal != g) {
-            pos = 0;
-            if (lang == BB_LANG_EN)
-                snprintf(rows[r].goal, sizeof rows[r].goal, "%s %s (%d %%)", g->id,
-                         bb_label(&g->title, lang, ""), g->weight);
-            else
-                snprintf(rows[r].goal, sizeof rows[r].goal, "%s、%s(%d%%)", g->number,
-                         bb_label(&g->title, lang, ""), g->weight);
-        }
-        pos++;
-        if (lang == BB_LANG_EN)
-            snprintf(rows[r].kpi, sizeof rows[r].kpi, "%s %s (%d %%)", kp->id,
-                     bb_label(&kp->title, lang, ""), kp->weight);
-        else
-            snprintf(rows[r].kpi, sizeof rows[r].kpi, "%zu、%s(%d%%)", pos,
-                     bb_label(&kp->title, lang, ""), kp->weight);
+        /* The goal shows on its first KPI only, as in the plan's table; goals and KPIs
+         * are numbered as the plan numbers them (bb_kpi_goal_label, bb_kpi_label). */
+        if (r == 0 || card->results[r - 1].kpi->goal != kp->goal)
+            bb_kpi_goal_label(kp->goal, lang, rows[r].goal, sizeof rows[r].goal);
+        bb_kpi_label(kp, lang, rows[r].kpi, sizeof rows[r].kpi);
         snprintf(rows[r].target, sizeof rows[r].target, "%s",
                  bb_label(&kp->target_text, lang, ""));
         if (res->ok) {
@@ -181,7 +170,7 @@ static bb_err print_table(const struct bb_kpi_card *card, const bb_catalog *cat)
         } else {
             snprintf(rows[r].value, sizeof rows[r].value, "—");
             snprintf(rows[r].status, sizeof rows[r].status, "%s",
-                     L(lang, "cannot compute (see below)", "無法計算（見下）"));
+                     L(lang, "cannot be computed (see below)", "無法計算（見下）"));
         }
     }
     for (i = 0; i < 5; i++)
@@ -204,16 +193,13 @@ static bb_err print_table(const struct bb_kpi_card *card, const bb_catalog *cat)
             bb_text_pad(stdout, cells[i], w[i] + 2);
         printf("%s\n", cells[4]);
     }
-    printf("\n%s%d / %d", L(lang, "Weighted score: ", "加權分數："), card->score, card->total);
-    if (card->missing)
-        printf(L(lang, " (%zu KPIs could not be computed)", "（%zu 項指標無法計算）"),
-               card->missing);
-    printf("\n");
+    bb_kpi_score_text(card, lang, score, sizeof score);
+    printf("\n%s%s\n", L(lang, "Weighted score: ", "加權分數："), score);
     for (k = 0; k < card->n; k++)
         if (!card->results[k].ok)
             printf("%s %s%s%s\n", card->results[k].kpi->id,
                    bb_label(&card->results[k].kpi->title, lang, ""),
-                   L(lang, ": cannot compute: ", "：無法計算："), card->results[k].missing);
+                   L(lang, ": cannot be computed: ", "：無法計算："), card->results[k].missing);
     free(rows);
     return BB_OK;
 }
@@ -261,7 +247,7 @@ static void print_explain(const struct bb_kpi_card *card, const bb_catalog *cat)
                    L(lang, "target", "目標"), bb_label(&kp->target_text, lang, ""),
                    res->achieved ? L(lang, "achieved", "達成") : L(lang, "not achieved", "未達成"));
         else
-            printf("  %s%s\n", L(lang, "cannot compute: ", "無法計算："), res->missing);
+            printf("  %s%s\n", L(lang, "cannot be computed: ", "無法計算："), res->missing);
     }
 }
 
@@ -288,14 +274,15 @@ static void csv_field(const char *s, int last)
 static void print_csv(const struct bb_kpi_card *card)
 {
     enum bb_lang lang = card->lang;
-    char num[64], rounded[64], score[64];
+    char num[64], rounded[64], score[120], label[600];
     size_t r;
 
     fputs("\xEF\xBB\xBF", stdout);   /* BOM: Excel reads UTF-8 */
     csv_field("plan", 0), csv_field("period", 0), csv_field("org", 0), csv_field("kpi", 0);
     csv_field("goal", 0), csv_field("title", 0), csv_field("weight", 0);
     csv_field("target", 0), csv_field("value", 0), csv_field("rounded", 0);
-    csv_field("display", 0), csv_field("achieved", 0), csv_field("missing", 1);
+    csv_field("display", 0), csv_field("achieved", 0), csv_field("missing", 0);
+    csv_field("goal_number", 0), csv_field("number", 0), csv_field("label", 1);
     for (r = 0; r < card->n; r++) {
         const struct bb_kpi_result *res = &card->results[r];
         char w[16];
@@ -318,9 +305,13 @@ static void print_csv(const struct bb_kpi_card *card)
         csv_field(rounded, 0);
         csv_field(res->ok ? res->display : "", 0);
         csv_field(res->ok ? (res->achieved ? "yes" : "no") : "", 0);
-        csv_field(res->ok ? "" : res->missing, 1);
+        csv_field(res->ok ? "" : res->missing, 0);
+        csv_field(res->kpi->goal->number, 0);
+        csv_field(res->kpi->number, 0);
+        bb_kpi_label(res->kpi, lang, label, sizeof label);
+        csv_field(label, 1);
     }
-    snprintf(score, sizeof score, "%d / %d", card->score, card->total);
+    bb_kpi_score_text(card, lang, score, sizeof score);
     snprintf(num, sizeof num, "%d", card->score);
     csv_field(bb_plan_id(card->plan), 0);
     csv_field(card->period.label, 0);
@@ -329,7 +320,8 @@ static void print_csv(const struct bb_kpi_card *card)
     csv_field(L(lang, "weighted score", "加權分數"), 0);
     snprintf(rounded, sizeof rounded, "%d", card->total);
     csv_field(rounded, 0), csv_field("", 0), csv_field(num, 0), csv_field(num, 0);
-    csv_field(score, 0), csv_field("", 0), csv_field("", 1);
+    csv_field(score, 0), csv_field("", 0), csv_field("", 0);
+    csv_field("", 0), csv_field("", 0), csv_field("", 1);
 }
 
 /* ---- verify ------------------------------------------------------------------- */

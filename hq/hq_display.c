@@ -231,3 +231,244 @@ const char *hq_display_pick(const cJSON *pair, enum bb_lang lang)
     const char *s = bb_json_str(pair, lang == BB_LANG_EN ? "en" : "zh-TW");
     return s ? s : "";
 }
+
+/* ---- a plan input's conditions in words ------------------------------------------ */
+
+struct text {
+    char s[HQ_DISPLAY_INPUT_MAX];
+    size_t n;
+};
+
+static void add(struct text *t, const char *s)
+{
+    size_t k = strlen(s);
+
+    if (t->n + k >= sizeof t->s)
+        k = sizeof t->s - 1 - t->n;
+    memcpy(t->s + t->n, s, k);
+    t->n += k;
+    t->s[t->n] = '\0';
+}
+
+/* What a plan list holds, for "one of the plan's 25 listed road segments". */
+static void list_words(const char *list, enum bb_lang lang, const char **what)
+{
+    static const struct word w[] = {{"intersections", "路口", "intersections"},
+                                    {"segments", "路段", "road segments"},
+                                    {"bikepaths", "自行車道", "bike paths"},
+                                    {"units", "單位", "org units"}, {NULL, NULL, NULL}};
+    size_t i;
+
+    for (i = 0; w[i].code; i++)
+        if (strcmp(w[i].code, list) == 0) {
+            *what = lang == BB_LANG_EN ? w[i].en : w[i].zh;
+            return;
+        }
+    *what = list;
+}
+
+/* One condition value as a person reads it. */
+static void value_words(struct text *t, const bb_catalog *cat, const struct bb_field *f,
+                        const struct bb_plan_value *v, enum bb_lang lang)
+{
+    char num[40];
+    cJSON *pair = NULL, *s;
+
+    if (v->text) {
+        s = cJSON_CreateString(v->text);
+        pair = s ? hq_display_value(cat, f, s) : NULL;
+        cJSON_Delete(s);
+        add(t, pair && cJSON_IsObject(pair) ? hq_display_pick(pair, lang) : v->text);
+        cJSON_Delete(pair);
+    } else if (f->type == BB_F_BOOLEAN) {
+        add(t, v->number != 0 ? (lang == BB_LANG_EN ? "yes" : "是")
+                              : (lang == BB_LANG_EN ? "no" : "否"));
+    } else {
+        snprintf(num, sizeof num, "%g", v->number);
+        add(t, num);
+    }
+}
+
+static void cond_words(struct text *t, const bb_catalog *cat, const struct bb_plan_cond *c,
+                       enum bb_lang lang)
+{
+    const char *field = bb_label(&c->field->label, lang, c->field->name), *what;
+    int en = lang == BB_LANG_EN;
+    char n[80];
+    size_t j;
+
+    switch (c->op) {
+    case BB_PLAN_PRESENT:
+        add(t, en ? field : "有填");
+        add(t, en ? " given" : field);
+        return;
+    case BB_PLAN_ABSENT:
+        add(t, en ? "no " : "未填");
+        add(t, field);
+        return;
+    case BB_PLAN_IN_LIST:
+        list_words(c->list->name, lang, &what);
+        add(t, field);
+        snprintf(n, sizeof n, en ? " is one of the plan's %zu listed " : "屬計畫列管的 %zu 個",
+                 c->list->n);
+        add(t, n);
+        add(t, what);
+        return;
+    case BB_PLAN_EQ:
+    case BB_PLAN_IN:
+        add(t, field);
+        add(t, en ? " is " : "為");
+        for (j = 0; j < c->nvalues; j++) {
+            if (j)
+                add(t, j + 1 == c->nvalues ? (en ? " or " : "或") : (en ? ", " : "、"));
+            value_words(t, cat, c->field, &c->values[j], lang);
+        }
+        return;
+    }
+}
+
+static void input_words(struct text *t, const bb_catalog *cat, const struct bb_plan_input *in,
+                        enum bb_lang lang)
+{
+    int en = lang == BB_LANG_EN;
+    size_t i;
+
+    add(t, bb_label(&in->kind->label, lang, in->kind->name));
+    if (en && in->nconds)
+        add(t, " where ");
+    else if (!en)
+        add(t, in->nconds ? "：" : "：全部");
+    else
+        add(t, ": all");
+    for (i = 0; i < in->nconds; i++) {
+        if (i)
+            add(t, en ? (i + 1 == in->nconds ? " and " : ", ") : "；");
+        cond_words(t, cat, &in->conds[i], lang);
+    }
+    add(t, en ? "; dated by " : "；依");
+    add(t, in->time_field ? bb_label(&in->time_field->label, lang, in->time_field->name)
+                          : (en ? "the time it occurred" : "發生時間"));
+    if (!en)
+        add(t, "計入期間");
+    if (in->nsum) {
+        add(t, en ? "; counting " : "；計算");
+        for (i = 0; i < in->nsum; i++) {
+            if (i)
+                add(t, en ? " + " : "＋");
+            add(t, bb_label(&in->sum[i]->label, lang, in->sum[i]->name));
+        }
+    }
+    if (in->group_by) {
+        add(t, en ? "; per " : "；依");
+        add(t, bb_label(&in->group_by->label, lang, in->group_by->name));
+        if (!en)
+            add(t, "分別計算");
+    }
+}
+
+cJSON *hq_display_input(const bb_catalog *cat, const struct bb_plan_input *in)
+{
+    struct text zh = {{0}, 0}, en = {{0}, 0};
+
+    if (!in)
+        return cJSON_CreateNull();
+    input_words(&zh, cat, in, BB_LANG_ZH);
+    input_words(&en, cat, in, BB_LANG_EN);
+    return hq_display_pair(zh.s, en.s);
+}
+
+/* ---- what changed between two revisions ------------------------------------------ */
+
+/* Whether two JSON values (either may be NULL) differ. */
+static int differ(const cJSON *a, const cJSON *b)
+{
+    if (a && cJSON_IsNull(a))
+        a = NULL;
+    if (b && cJSON_IsNull(b))
+        b = NULL;
+    if (!a || !b)
+        return a != b;
+    return !cJSON_Compare(a, b, 1);
+}
+
+/* {"name", "label", "old", "new"} for one changed value; 0 when out of memory. */
+static int add_change(cJSON *changes, const char *name, cJSON *label, cJSON *old, cJSON *new_)
+{
+    cJSON *o = cJSON_CreateObject();
+    int ok;
+
+    if (!o || !cJSON_AddItemToArray(changes, o)) {
+        cJSON_Delete(o);
+        cJSON_Delete(label);
+        cJSON_Delete(old);
+        cJSON_Delete(new_);
+        return 0;
+    }
+    /* put frees what it cannot add: each item is added or freed, exactly once */
+    ok = cJSON_AddStringToObject(o, "name", name) != NULL;
+    ok &= put(o, "label", label);
+    ok &= put(o, "old", old);
+    ok &= put(o, "new", new_);
+    return ok;
+}
+
+cJSON *hq_display_changes(const bb_catalog *cat, const cJSON *old, const cJSON *rec)
+{
+    static const struct word env[] = {{"status", "狀態", "Status"},
+                                      {"occurred_at", "發生時間", "Occurred"},
+                                      {"org_unit", "單位", "Org unit"},
+                                      {"void_reason", "作廢原因", "Reason for voiding"},
+                                      {NULL, NULL, NULL}};
+    const char *kind = bb_json_str(rec, "kind");
+    const struct bb_kind *k = kind ? bb_catalog_kind(cat, kind) : NULL;
+    const cJSON *od = bb_json_obj(old, "data"), *nd = bb_json_obj(rec, "data"), *v;
+    cJSON *changes = cJSON_CreateArray();
+    size_t i;
+
+    if (!changes || !old || !rec)
+        return changes;
+    for (i = 0; env[i].code; i++) {
+        const char *n = env[i].code;
+        const char *a = bb_json_str(old, n), *b = bb_json_str(rec, n);
+        cJSON *(*show)(const char *) = strcmp(n, "status") == 0 ? hq_display_status
+                                     : strcmp(n, "occurred_at") == 0 ? hq_display_time : NULL;
+        if ((a == NULL) == (b == NULL) && (!a || strcmp(a, b) == 0))
+            continue;
+        if (!add_change(changes, n, hq_display_pair(env[i].zh, env[i].en),
+                        show ? show(a) : strcmp(n, "org_unit") == 0
+                                   ? hq_display_ref(cat, "units", a) : hq_display_pair(a, a),
+                        show ? show(b) : strcmp(n, "org_unit") == 0
+                                   ? hq_display_ref(cat, "units", b) : hq_display_pair(b, b)))
+            goto oom;
+    }
+    for (i = 0; k && i < k->nfields; i++) {
+        const struct bb_field *f = &k->fields[i];
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(od, f->name);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(nd, f->name);
+        if (differ(a, b) &&
+            !add_change(changes, f->name, hq_display_label(&f->label, f->name),
+                        hq_display_value(cat, f, a), hq_display_value(cat, f, b)))
+            goto oom;
+    }
+    /* Fields the kind does not define, in either revision. */
+    cJSON_ArrayForEach(v, nd) {
+        if (v->string && (!k || !bb_kind_field(k, v->string)) &&
+            differ(cJSON_GetObjectItemCaseSensitive(od, v->string), v) &&
+            !add_change(changes, v->string, hq_display_pair(v->string, v->string),
+                        hq_display_value(cat, NULL,
+                                         cJSON_GetObjectItemCaseSensitive(od, v->string)),
+                        hq_display_value(cat, NULL, v)))
+            goto oom;
+    }
+    cJSON_ArrayForEach(v, od) {
+        if (v->string && (!k || !bb_kind_field(k, v->string)) &&
+            !cJSON_GetObjectItemCaseSensitive(nd, v->string) &&
+            !add_change(changes, v->string, hq_display_pair(v->string, v->string),
+                        hq_display_value(cat, NULL, v), cJSON_CreateNull()))
+            goto oom;
+    }
+    return changes;
+oom:
+    cJSON_Delete(changes);
+    return NULL;
+}

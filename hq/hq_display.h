@@ -29,6 +29,7 @@
 
 #include <cjson/cJSON.h>
 #include "bb_catalog.h"
+#include "bb_plan.h"
 
 /* {"zh-TW": zh, "en": en}; either NULL: the other one. */
 cJSON *hq_display_pair(const char *zh, const char *en);
@@ -62,6 +63,27 @@ cJSON *hq_display_value(const bb_catalog *cat, const struct bb_field *f, const c
  * (type null, label the name).
  */
 cJSON *hq_display_record(const bb_catalog *cat, const cJSON *rec);
+
+/*
+ * What changed from revision old to rec (both as stored; old NULL: the
+ * first revision, an empty list): the envelope's status, occurred_at,
+ * org_unit and void_reason, then the data fields in the kind's order, then
+ * fields the kind does not define:
+ *   [{"name": code, "label": pair, "old": pair or null, "new": pair or null}]
+ * null: the value is not given on that side.
+ */
+cJSON *hq_display_changes(const bb_catalog *cat, const cJSON *old, const cJSON *rec);
+
+/*
+ * What a plan input counts, in words, from its conditions (field, enum and
+ * listed-code labels; a plan list as "one of the plan's 25 listed road
+ * segments"), never written per KPI:
+ *   違規停車舉發：列管路段屬計畫列管的 25 個路段；舉發方式為攔停舉發或逕行舉發；
+ *   案件來源為警察主動查獲；依發生時間計入期間
+ * Cut at HQ_DISPLAY_INPUT_MAX bytes.
+ */
+#define HQ_DISPLAY_INPUT_MAX 1200
+cJSON *hq_display_input(const bb_catalog *cat, const struct bb_plan_input *in);
 
 /* The text of a pair in lang ("" for a null or missing pair). */
 const char *hq_display_pick(const cJSON *pair, enum bb_lang lang);

@@ -18,6 +18,9 @@
 #include "hq_ratelimit.h"
 #include "hq_reference.h"
 #include "hq_register.h"
+#include "hq_status.h"
+#include "hq_digest.h"
+#include "bb_json.h"
 #include "hq_web.h"
 #include "bb_log.h"
 
@@ -45,6 +48,8 @@ struct hq_server {
     struct hq_home *home;
     hq_dbpool *pool;
     hq_ratelimit *rl;
+    hq_ratelimit *rl_status;    /* status reports: their own buckets, so they never
+                                 * take a batch's turn */
     atomic_uint in_flight;
     atomic_uint ingests;
     atomic_int quiesced;
@@ -53,7 +58,8 @@ struct hq_server {
     struct hq_reference ref;    /* the bundle published at start, served as is */
 };
 
-enum route { R_NONE = 0, R_HEALTHZ, R_REGISTER, R_BATCHES, R_WEB, R_REFERENCE };
+enum route { R_NONE = 0, R_HEALTHZ, R_REGISTER, R_BATCHES, R_WEB, R_REFERENCE, R_STATUS,
+              R_DIGESTS };
 
 struct req {
     hq_server *srv;
@@ -152,6 +158,34 @@ static void route(struct req *r, struct MHD_Connection *c, const char *url, cons
                             r->max);
         return;
     }
+    if (strcmp(url, "/v1/devices/digests") == 0) {
+        r->route = R_DIGESTS;
+        r->max = HQ_DIGEST_MAX_BYTES;
+        if (!post)
+            hq_answer_error(&r->ans, 405, "method_not_allowed", "%s takes POST", url);
+        else if (!bb_httpd_media_type_is(ctype, CT_JSON))
+            hq_answer_error(&r->ans, 415, "unsupported_media_type", "send the digest request "
+                            "as Content-Type: " CT_JSON);
+        else if (cl > (long long)r->max)
+            hq_answer_error(&r->ans, 413, "too_large", "a digest request is at most %zu bytes",
+                            r->max);
+        return;
+    }
+    if (strcmp(url, "/v1/devices/status") == 0) {
+        /* Never behind the ingest slots: a laptop's report arrives even while HQ
+         * answers its batches 503 (hq_status.h). */
+        r->route = R_STATUS;
+        r->max = HQ_STATUS_MAX_BYTES;
+        if (!post)
+            hq_answer_error(&r->ans, 405, "method_not_allowed", "%s takes POST", url);
+        else if (!bb_httpd_media_type_is(ctype, CT_JSON))
+            hq_answer_error(&r->ans, 415, "unsupported_media_type", "send the status report "
+                            "as Content-Type: " CT_JSON);
+        else if (cl > (long long)r->max)
+            hq_answer_error(&r->ans, 413, "too_large", "a status report is at most %zu bytes",
+                            r->max);
+        return;
+    }
     if (strcmp(url, "/v1/batches") == 0) {
         r->route = R_BATCHES;
         r->max = s->home->conf.max_batch_bytes;
@@ -213,6 +247,24 @@ static void process(struct req *r)
     }
     if (r->route == R_REGISTER) {
         hq_register(s->home, db, (const char *)r->body, r->len, &r->ans);
+    } else if (r->route == R_DIGESTS) {
+        hq_digest_request(s->home, db, (const char *)r->body, r->len, &r->ans);
+    } else if (r->route == R_STATUS) {
+        cJSON *peek = NULL;
+        const char *dev = NULL;
+        unsigned wait = 0;
+        if (r->len && bb_json_parse((const char *)r->body, r->len, "status report", &peek,
+                                    NULL) == BB_OK && (dev = bb_json_str(peek, "device")))
+            wait = hq_ratelimit_take(s->rl_status, dev);
+        cJSON_Delete(peek);
+        if (wait) {
+            hq_answer_error(&r->ans, 429, "rate_limited", "too many status reports from this "
+                            "device; try again later");
+            r->ans.retry_after = wait;
+        } else {
+            hq_status_receive(s->home, db, (const char *)r->body, r->len, "https", NULL,
+                              &r->ans);
+        }
     } else {
         memset(&opts, 0, sizeof opts);
         opts.source = "https";
@@ -406,7 +458,9 @@ bb_err hq_server_start(struct hq_home *h, const char *listen, hq_server **out,
     atomic_init(&s->quiesced, 0);
     s->quiesced_fd = MHD_INVALID_SOCKET;
     if ((err = hq_dbpool_new(h->db_path, h->conf.threads + 1, &s->pool, eb)) != BB_OK ||
-        (err = hq_ratelimit_new(h->conf.rate_burst, h->conf.rate_per_sec, &s->rl)) != BB_OK) {
+        (err = hq_ratelimit_new(h->conf.rate_burst, h->conf.rate_per_sec, &s->rl)) != BB_OK ||
+        (err = hq_ratelimit_new(h->conf.rate_burst, h->conf.rate_per_sec, &s->rl_status))
+            != BB_OK) {
         if (eb && !eb->msg[0])
             bb_fail(eb, err, "server: out of memory");
         hq_server_stop(s);
@@ -488,6 +542,7 @@ void hq_server_stop(hq_server *s)
         close(s->quiesced_fd);
     hq_dbpool_free(s->pool);
     hq_ratelimit_free(s->rl);
+    hq_ratelimit_free(s->rl_status);
     hq_reference_clear(&s->ref);
     free(s);
 }

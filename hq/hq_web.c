@@ -45,7 +45,11 @@ struct resp {
     char etag[40];
     const char *allow;
     unsigned retry_after;
+    enum bb_lang lang;         /* of the messages (the request's: see request_lang) */
 };
+
+/* A message in the answer's language. */
+#define WL(rs, en, zh) ((rs)->lang == BB_LANG_EN ? (en) : (zh))
 
 struct rq {
     struct hq_home *h;
@@ -60,6 +64,28 @@ struct rq {
     const char *format;        /* csv, json or NULL */
     const char *session;       /* the cookie's value, or NULL */
 };
+
+/*
+ * The language of a request's messages, known before its parameters are
+ * checked (an error in them is in that language too): the page's ?lang=,
+ * else an Accept-Language whose first choice is English, else zh-TW.
+ */
+static enum bb_lang request_lang(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+    enum bb_lang l;
+
+    if (v && bb_lang_parse(v, &l) == BB_OK)
+        return l;
+    v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+    if (v) {
+        v += strspn(v, " \t");
+        if (strncasecmp(v, "en", 2) == 0 && (v[2] == '\0' || v[2] == '-' || v[2] == ',' ||
+                                              v[2] == ';' || v[2] == ' '))
+            return BB_LANG_EN;
+    }
+    return BB_LANG_ZH;
+}
 
 /* ---- answers -------------------------------------------------------------------- */
 
@@ -193,6 +219,7 @@ struct params {
     const char *const *allowed;
     struct hq_api_query *q;
     const char **format, **lang;
+    enum bb_lang ml;           /* of the messages */
     int count, bad;
     char what[80];
 };
@@ -210,7 +237,7 @@ static const char **slot(struct params *p, const char *k)
         return NULL;
 #define S(name) if (strcmp(k, #name) == 0) return &q->name
     S(period); S(org); S(plan); S(kind); S(device); S(officer); S(status); S(state);
-    S(kpi); S(figure); S(group); S(after); S(limit); S(year);
+    S(kpi); S(figure); S(group); S(after); S(limit); S(year); S(header);
 #undef S
     if (strcmp(k, "format") == 0)
         return p->format;
@@ -230,17 +257,21 @@ static enum MHD_Result each_param(void *cls, enum MHD_ValueKind kind, const char
     if (p->bad)
         return MHD_NO;
     if (++p->count > PARAMS_MAX) {
-        snprintf(p->what, sizeof p->what, "too many query parameters");
+        snprintf(p->what, sizeof p->what, "%s",
+                 p->ml == BB_LANG_EN ? "too many query parameters" : "查詢參數過多");
         p->bad = 1;
     } else if (!(s = slot(p, k))) {
-        snprintf(p->what, sizeof p->what, "unknown query parameter \"%.30s\"",
+        snprintf(p->what, sizeof p->what, p->ml == BB_LANG_EN ? "unknown query parameter "
+                 "\"%.30s\"" : "不認得的查詢參數「%.30s」",
                  strspn(k, "abcdefghijklmnopqrstuvwxyz_") == strlen(k) ? k : "?");
         p->bad = 1;
     } else if (*s) {
-        snprintf(p->what, sizeof p->what, "query parameter \"%.30s\" given twice", k);
+        snprintf(p->what, sizeof p->what, p->ml == BB_LANG_EN ? "query parameter \"%.30s\" "
+                 "given twice" : "查詢參數「%.30s」重複", k);
         p->bad = 1;
     } else if (!v || !*v || strlen(v) > PARAM_MAX) {
-        snprintf(p->what, sizeof p->what, "query parameter \"%.30s\" is empty or over %d bytes",
+        snprintf(p->what, sizeof p->what, p->ml == BB_LANG_EN ? "query parameter \"%.30s\" "
+                 "is empty or over %d bytes" : "查詢參數「%.30s」是空的或超過 %d 位元組",
                  k, PARAM_MAX);
         p->bad = 1;
     } else {
@@ -260,17 +291,22 @@ static int read_params(struct rq *q, const char *const *allowed, struct resp *rs
     p.q = &q->q;
     p.format = &q->format;
     p.lang = &lang;
+    p.ml = q->lang;
     MHD_get_connection_values(q->c, MHD_GET_ARGUMENT_KIND, each_param, &p);
     if (p.bad) {
         werr(rs, 400, "bad_request", "%s", p.what);
         return -1;
     }
     if (lang && bb_lang_parse(lang, &q->lang) != BB_OK) {
-        werr(rs, 400, "bad_request", "lang: zh-TW or en");
+        werr(rs, 400, "bad_request", "%s", WL(rs, "lang: zh-TW or en", "lang：zh-TW 或 en"));
         return -1;
     }
     if (q->format && strcmp(q->format, "csv") != 0 && strcmp(q->format, "json") != 0) {
-        werr(rs, 400, "bad_request", "format: csv or json");
+        werr(rs, 400, "bad_request", "%s", WL(rs, "format: csv or json", "format：csv 或 json"));
+        return -1;
+    }
+    if (q->q.header && strcmp(q->q.header, "codes") != 0) {
+        werr(rs, 400, "bad_request", "%s", WL(rs, "header: codes", "header：只能是 codes"));
         return -1;
     }
     q->q.export_all = q->format != NULL;
@@ -300,14 +336,14 @@ static void serve_file(const struct rq *q, struct resp *rs)
 
     if (!q->get) {
         rs->allow = "GET, HEAD";
-        werr(rs, 405, "method_not_allowed", "%s takes GET", q->path);
+        werr(rs, 405, "method_not_allowed", WL(rs, "%s takes GET", "%s 只接受 GET"), q->path);
         return;
     }
     for (i = 0; i < hq_web_file_count; i++)
         if (strcmp(hq_web_files[i].name, name) == 0)
             break;
     if (i == hq_web_file_count) {
-        werr(rs, 404, "not_found", "there is no such page");
+        werr(rs, 404, "not_found", "%s", WL(rs, "there is no such page", "沒有這個頁面"));
         return;
     }
     rs->cache = "no-cache";            /* revalidate: a new binary brings new files */
@@ -371,12 +407,14 @@ static void sign_in(struct rq *q, sqlite3 *db, struct resp *rs)
     memset(&eb, 0, sizeof eb);
     memset(&p, 0, sizeof p);
     if (!ct || strncasecmp(ct, CT_JSON, strlen(CT_JSON)) != 0) {
-        werr(rs, 415, "unsupported_media_type", "send {\"name\":..,\"password\":..} as "
-              "Content-Type: " CT_JSON);
+        werr(rs, 415, "unsupported_media_type", "%s",
+             WL(rs, "send {\"name\":..,\"password\":..} as Content-Type: " CT_JSON,
+                "請以 Content-Type: " CT_JSON " 送出 {\"name\":..,\"password\":..}"));
         return;
     }
     if (!same_origin(q)) {
-        werr(rs, 403, "cross_origin", "a sign-in must come from this server's own page");
+        werr(rs, 403, "cross_origin", "%s", WL(rs, "a sign-in must come from this server's own page",
+                                                "登入必須來自本伺服器自己的頁面"));
         return;
     }
     in = cJSON_ParseWithLength(q->body ? q->body : "", q->len);
@@ -386,7 +424,9 @@ static void sign_in(struct rq *q, sqlite3 *db, struct resp *rs)
         if (cJSON_IsString(pw))
             mbedtls_platform_zeroize(pw->valuestring, strlen(pw->valuestring));
         cJSON_Delete(in);
-        werr(rs, 400, "bad_request", "send {\"name\": \"...\", \"password\": \"...\"}");
+        werr(rs, 400, "bad_request", "%s",
+             WL(rs, "send {\"name\": \"...\", \"password\": \"...\"}",
+                "請送出 {\"name\": \"...\", \"password\": \"...\"}"));
         return;
     }
     err = hq_auth_signin(db, cJSON_GetObjectItemCaseSensitive(in, "name")->valuestring,
@@ -438,7 +478,8 @@ static int authenticate(struct rq *q, sqlite3 *db, struct hq_principal *p, struc
     if (auth) {
         if (strncasecmp(auth, "Bearer ", 7) != 0 ||
             (err = hq_token_lookup(db, auth + 7, now, p, NULL)) == BB_ERR_NOTFOUND) {
-            werr(rs, 401, "unauthorized", "the API token is unknown, expired or revoked");
+            werr(rs, 401, "unauthorized", "%s", WL(rs, "the API token is unknown, expired or revoked",
+                                                    "API 權杖不存在、已過期或已撤銷"));
             return -1;
         }
     } else if (!q->session) {
@@ -454,7 +495,8 @@ static int authenticate(struct rq *q, sqlite3 *db, struct hq_principal *p, struc
         return -1;
     }
     if (err != BB_OK) {
-        werr(rs, err == BB_ERR_BUSY ? 503 : 500, "internal", "HQ could not check the session");
+        werr(rs, err == BB_ERR_BUSY ? 503 : 500, "internal", "%s",
+             WL(rs, "HQ could not check the session", "總部無法檢查登入狀態"));
         return -1;
     }
     return 0;
@@ -477,7 +519,7 @@ static void export_answer(struct rq *q, const struct hq_api_ctx *ac, const char 
                                      : cJSON_GetObjectItem(res->json, "items");
     rows = (size_t)cJSON_GetArraySize(items);
     if (strcmp(q->format, "csv") == 0) {
-        if (!(csv = hq_api_csv(res->json, what, q->lang, &rs->len))) {
+        if (!(csv = hq_api_csv(res->json, what, q->lang, q->q.header != NULL, &rs->len))) {
             werr(rs, 500, "internal", "out of memory");
             return;
         }
@@ -492,14 +534,15 @@ static void export_answer(struct rq *q, const struct hq_api_ctx *ac, const char 
     hq_api_audit_export(ac, what, q->format, rows);
 }
 
-static const char *const P_KPI[] = {"period", "org", "plan", "lang", "format", NULL};
+static const char *const P_KPI[] = {"period", "org", "plan", "lang", "format", "header", NULL};
 static const char *const P_MONTHS[] = {"year", "period", "org", "plan", "lang", NULL};
 static const char *const P_DRILL[] = {"kpi", "figure", "period", "org", "plan", "group",
-                                      "after", "limit", "lang", "format", NULL};
+                                      "after", "limit", "lang", "format", "header", NULL};
 static const char *const P_RECORDS[] = {"period", "org", "kind", "device", "officer", "status",
-                                        "after", "limit", "lang", "format", NULL};
-static const char *const P_ORG[] = {"org", "lang", "format", NULL};
-static const char *const P_QUAR[] = {"org", "state", "after", "limit", "lang", "format", NULL};
+                                        "after", "limit", "lang", "format", "header", NULL};
+static const char *const P_ORG[] = {"org", "lang", "format", "header", NULL};
+static const char *const P_QUAR[] = {"org", "state", "after", "limit", "lang", "format", "header",
+                                     NULL};
 static const char *const P_LANG[] = {"lang", NULL};
 
 /* /v1/quarantine/{records|batches}/ID/{release|review} */
@@ -514,25 +557,26 @@ static void quarantine_action(struct rq *q, const struct hq_api_ctx *ac, struct 
     memset(&res, 0, sizeof res);
     if (sscanf(q->path, "/v1/quarantine/%15[a-z]/%lld/%15[a-z]%3s", item, &id, action, rest) != 3 ||
         id < 1) {
-        werr(rs, 404, "not_found", "there is nothing at this address");
+        werr(rs, 404, "not_found", "%s", WL(rs, "there is nothing at this address", "此位址沒有內容"));
         return;
     }
     if (q->len) {
         const char *ct = header(q, MHD_HTTP_HEADER_CONTENT_TYPE);
         const cJSON *n;
         if (!ct || strncasecmp(ct, CT_JSON, strlen(CT_JSON)) != 0) {
-            werr(rs, 415, "unsupported_media_type", "send {\"note\": \"...\"} as " CT_JSON);
+            werr(rs, 415, "unsupported_media_type", "%s",
+                 WL(rs, "send {\"note\": \"...\"} as " CT_JSON, "請以 " CT_JSON " 送出 {\"note\": \"...\"}"));
             return;
         }
         if (!(in = cJSON_ParseWithLength(q->body, q->len)) || !cJSON_IsObject(in)) {
             cJSON_Delete(in);
-            werr(rs, 400, "bad_request", "send {\"note\": \"...\"}");
+            werr(rs, 400, "bad_request", "%s", WL(rs, "send {\"note\": \"...\"}", "請送出 {\"note\": \"...\"}"));
             return;
         }
         n = cJSON_GetObjectItemCaseSensitive(in, "note");
         if (n && !cJSON_IsString(n) && !cJSON_IsNull(n)) {
             cJSON_Delete(in);
-            werr(rs, 400, "bad_request", "note: text");
+            werr(rs, 400, "bad_request", "%s", WL(rs, "note: text", "備註必須是文字"));
             return;
         }
         note = cJSON_IsString(n) ? n->valuestring : NULL;
@@ -571,7 +615,8 @@ static void api(struct rq *q, sqlite3 *db, struct resp *rs)
         return;
     }
     if (changes && !same_origin(q)) {
-        werr(rs, 403, "cross_origin", "changes must come from this server's own page");
+        werr(rs, 403, "cross_origin", "%s", WL(rs, "changes must come from this server's own page",
+                                                "變更必須來自本伺服器自己的頁面"));
         return;
     }
     memset(&ac, 0, sizeof ac);
@@ -610,14 +655,16 @@ static void api(struct rq *q, sqlite3 *db, struct resp *rs)
             cJSON_Delete(o);
         } else {
             rs->allow = "GET, POST, DELETE";
-            werr(rs, 405, "method_not_allowed", "/v1/session takes GET, POST or DELETE");
+            werr(rs, 405, "method_not_allowed", "%s", WL(rs, "/v1/session takes GET, POST or DELETE",
+                                                          "/v1/session 只接受 GET、POST 或 DELETE"));
         }
         return;
     }
     if (strncmp(path, "/v1/quarantine/", 15) == 0) {
         if (!q->post) {
             rs->allow = "POST";
-            werr(rs, 405, "method_not_allowed", "quarantine actions take POST");
+            werr(rs, 405, "method_not_allowed", "%s", WL(rs, "quarantine actions take POST",
+                                                          "隔離區處理只接受 POST"));
             return;
         }
         if (read_params(q, P_LANG, rs) != 0)
@@ -628,7 +675,7 @@ static void api(struct rq *q, sqlite3 *db, struct resp *rs)
     }
     if (!q->get) {
         rs->allow = "GET, HEAD";
-        werr(rs, 405, "method_not_allowed", "%s takes GET", path);
+        werr(rs, 405, "method_not_allowed", WL(rs, "%s takes GET", "%s 只接受 GET"), path);
         return;
     }
     if (ROUTE("/v1/kpi", 1)) {
@@ -680,7 +727,7 @@ static void api(struct rq *q, sqlite3 *db, struct resp *rs)
         hq_api_quarantine(&ac, &q->q, &res);
         export_answer(q, &ac, "quarantine", &res, rs);
     } else {
-        werr(rs, 404, "not_found", "there is nothing at this address");
+        werr(rs, 404, "not_found", "%s", WL(rs, "there is nothing at this address", "此位址沒有內容"));
     }
 #undef ROUTE
     if (res.truncated)
@@ -711,13 +758,15 @@ enum MHD_Result hq_web_serve(struct hq_home *h, hq_dbpool *pool, struct MHD_Conn
     q.get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     q.post = strcmp(method, "POST") == 0;
     q.del = strcmp(method, "DELETE") == 0;
-    q.lang = BB_LANG_ZH;
+    q.lang = request_lang(c);
+    rs.lang = q.lang;
     q.session = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, COOKIE);
     client_addr(c, q.addr);
 
     if (!q.get && !q.post && !q.del) {
         rs.allow = "GET, HEAD, POST, DELETE";
-        werr(&rs, 405, "method_not_allowed", "this server does not take %.10s here",
+        werr(&rs, 405, "method_not_allowed", WL(&rs, "this server does not take %.10s here",
+                                                 "本伺服器在此不接受 %.10s"),
               strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(method) ? method : "?");
     } else if (strcmp(path, "/ui") == 0) {
         rs.status = 303;
@@ -726,7 +775,7 @@ enum MHD_Result hq_web_serve(struct hq_home *h, hq_dbpool *pool, struct MHD_Conn
         serve_file(&q, &rs);
     } else if (hq_dbpool_take(pool, &db, &eb) != BB_OK) {
         rs.retry_after = 1;
-        werr(&rs, 503, "busy", "HQ is busy; try again shortly");
+        werr(&rs, 503, "busy", "%s", WL(&rs, "HQ is busy; try again shortly", "總部忙碌中，請稍後再試"));
     } else {
         api(&q, db, &rs);
         hq_dbpool_give(pool, db);

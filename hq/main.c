@@ -24,6 +24,7 @@ static const struct {
     {"import", hq_cmd_import}, {"batches", hq_cmd_batches},   {"plan", hq_cmd_plan},
     {"kpi", hq_cmd_kpi},       {"reference", hq_cmd_reference},
     {"user", hq_cmd_user},     {"devices", hq_cmd_devices},
+    {"export-receipts", hq_cmd_export_receipts},
 };
 
 static void usage(FILE *out)
@@ -44,7 +45,8 @@ static void usage(FILE *out)
           "                                 refuse the device's later batches (quarantined)\n"
           "  serve [--listen ADDR:PORT] [--check-config]\n"
           "                                 the HTTPS server (SIGTERM/SIGINT: finish, exit)\n"
-          "  import PATH...                 merge batch files (*.bbatch) or folders of them\n"
+          "  import PATH...                 merge batch files (*.bbatch) or folders of them,\n"
+          "                                 with laptops' registrations and status reports\n"
           "  batches --device ID [--json]   received batches, gaps and quarantine\n"
           "  plan load FILE [--replace] | plan load --builtin ID | plan list [--json] |\n"
           "  plan show ID                   the plans whose KPIs HQ computes (plans as data)\n"
@@ -57,7 +59,11 @@ static void usage(FILE *out)
           "  user list | user disable NAME | user enable NAME | user password NAME |\n"
           "  user token NAME [--days N]     people who sign in to the review UI and API\n"
           "  devices [--org CODE] [--json]  day-end view: last contact, last seq, missing\n"
-          "                                 batches, rejected records per device\n"
+          "                                 batches, rejected records per device, and what\n"
+          "                                 each laptop reported it still holds\n"
+          "  export-receipts (--device ID | --org CODE) --to DIR\n"
+          "                                 signed receipts and the reference bundle for a\n"
+          "                                 USB stick (on the laptop: beatbook import DIR)\n"
           "\n"
           "Every command takes --data DIR (default: $BEATBOOK_HQ_DATA) and --help.\n"
           "\n"

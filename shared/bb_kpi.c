@@ -1036,7 +1036,72 @@ void bb_kpi_card_free(struct bb_kpi_card *card)
     card->n = 0;
 }
 
+/* ---- labels ---------------------------------------------------------------- */
+
+void bb_kpi_goal_label(const struct bb_plan_goal *g, enum bb_lang lang, char *out,
+                       size_t size)
+{
+    if (lang == BB_LANG_EN)
+        snprintf(out, size, "%s. %s (%d %%)", g->number, bb_label(&g->title, lang, g->id),
+                 g->weight);
+    else
+        snprintf(out, size, "%s、%s(%d%%)", g->number, bb_label(&g->title, lang, g->id),
+                 g->weight);
+}
+
+void bb_kpi_label(const struct bb_plan_kpi *k, enum bb_lang lang, char *out, size_t size)
+{
+    if (lang == BB_LANG_EN)
+        snprintf(out, size, "%s. %s (%d %%)", k->number, bb_label(&k->title, lang, k->id),
+                 k->weight);
+    else
+        snprintf(out, size, "%s、%s(%d%%)", k->number, bb_label(&k->title, lang, k->id),
+                 k->weight);
+}
+
+void bb_kpi_score_text(const struct bb_kpi_card *card, enum bb_lang lang, char *out,
+                       size_t size)
+{
+    if (card->missing == 0)
+        snprintf(out, size, "%d / %d", card->score, card->total);
+    else if (lang == BB_LANG_EN)
+        snprintf(out, size, "%d / %d (%zu cannot be computed)", card->score, card->total,
+                 card->missing);
+    else
+        snprintf(out, size, "%d / %d（%zu 項無法計算）", card->score, card->total,
+                 card->missing);
+}
+
 /* ---- JSON ------------------------------------------------------------------ */
+
+/* {"zh-TW": fn(zh), "en": fn(en)} under key k. */
+static bool add_both(cJSON *o, const char *k, void (*fn)(const void *, enum bb_lang, char *,
+                                                         size_t), const void *arg)
+{
+    char zh[600], en[600];
+    cJSON *j;
+
+    fn(arg, BB_LANG_ZH, zh, sizeof zh);
+    fn(arg, BB_LANG_EN, en, sizeof en);
+    if (!(j = cJSON_AddObjectToObject(o, k)))
+        return false;
+    return cJSON_AddStringToObject(j, "zh-TW", zh) && cJSON_AddStringToObject(j, "en", en);
+}
+
+static void goal_label_fn(const void *g, enum bb_lang lang, char *out, size_t size)
+{
+    bb_kpi_goal_label(g, lang, out, size);
+}
+
+static void kpi_label_fn(const void *k, enum bb_lang lang, char *out, size_t size)
+{
+    bb_kpi_label(k, lang, out, size);
+}
+
+static void score_text_fn(const void *card, enum bb_lang lang, char *out, size_t size)
+{
+    bb_kpi_score_text(card, lang, out, size);
+}
 
 static bool add_str(cJSON *o, const char *k, const char *v)
 {
@@ -1082,7 +1147,8 @@ static cJSON *result_json(const struct bb_kpi_result *r, const bb_catalog *cat)
     if (!o)
         return NULL;
     if (!add_str(o, "id", k->id) || !add_str(o, "goal", k->goal->id) ||
-        !add_str(o, "number", k->number) || !add_label(o, "title", &k->title) ||
+        !add_str(o, "number", k->number) || !add_str(o, "goal_number", k->goal->number) ||
+        !add_both(o, "label", kpi_label_fn, k) || !add_label(o, "title", &k->title) ||
         !add_num(o, "weight", k->weight) || !add_str(o, "method", k->method_name) ||
         !add_str(o, "unit", k->unit) || !add_num(o, "decimals", k->decimals) ||
         !(t = cJSON_AddObjectToObject(o, "target")) ||
@@ -1101,7 +1167,7 @@ static cJSON *result_json(const struct bb_kpi_result *r, const bb_catalog *cat)
             goto fail;
     } else {
         if (!cJSON_AddNullToObject(o, "value") || !add_str(o, "display", NULL) ||
-            !cJSON_AddBoolToObject(o, "achieved", false) || !add_str(o, "missing", r->missing))
+            !cJSON_AddNullToObject(o, "achieved") || !add_str(o, "missing", r->missing))
             goto fail;
     }
     if (!(figs = cJSON_AddArrayToObject(o, "figures")))
@@ -1171,6 +1237,7 @@ cJSON *bb_kpi_card_json(const struct bb_kpi_card *card, const bb_catalog *cat)
         !(score = cJSON_AddObjectToObject(o, "score")) ||
         !add_num(score, "achieved", card->score) || !add_num(score, "total", card->total) ||
         !add_num(score, "missing", (double)card->missing) ||
+        !add_both(score, "text", score_text_fn, card) ||
         !(goals = cJSON_AddArrayToObject(o, "goals")) ||
         !(kpis = cJSON_AddArrayToObject(o, "kpis")))
         goto fail;
@@ -1182,6 +1249,7 @@ cJSON *bb_kpi_card_json(const struct bb_kpi_card *card, const bb_catalog *cat)
             goto fail;
         }
         if (!add_str(go, "id", g->id) || !add_str(go, "number", g->number) ||
+            !add_both(go, "label", goal_label_fn, g) ||
             !add_label(go, "title", &g->title) || !add_num(go, "weight", g->weight))
             goto fail;
     }

@@ -186,8 +186,29 @@ bb_err bb_kpi_evaluate(const bb_plan *p, const bb_catalog *cat, const bb_period 
                        struct bb_kpi_card *card, bb_errbuf *eb);
 void bb_kpi_card_free(struct bb_kpi_card *card);
 
+/*
+ * The goal and the KPI as the plan's tables number them (Part 2/4: goals
+ * 一、二、三, KPIs 1、2、3 within each goal), in lang — the one wording of
+ * the CLI table, the JSON/CSV and the page:
+ *   "一、積極查緝犯罪，確保社會安寧(25%)"   "1、每十萬人刑事案件發生率(10%)"
+ *   "一. Fight crime actively, ... (25 %)"   "1. Criminal cases per ... (10 %)"
+ */
+void bb_kpi_goal_label(const struct bb_plan_goal *g, enum bb_lang lang, char *out,
+                       size_t size);
+void bb_kpi_label(const struct bb_plan_kpi *k, enum bb_lang lang, char *out, size_t size);
+
+/*
+ * The weighted score as a line reads it: "25 / 70", and with KPIs that
+ * cannot be computed (which count neither as achieved nor as missed)
+ * "25 / 70（4 項無法計算）" / "25 / 70 (4 cannot be computed)".
+ */
+void bb_kpi_score_text(const struct bb_kpi_card *card, enum bb_lang lang, char *out,
+                       size_t size);
+
 /* The scorecard as JSON (what `kpi --format json` prints and the API sends);
- * NULL when out of memory. */
+ * NULL when out of memory.  A KPI that cannot be computed has "ok": false,
+ * "achieved": null and "missing": why; goals and KPIs carry "label" (both
+ * languages, bb_kpi_goal_label / bb_kpi_label) and the score its "text". */
 cJSON *bb_kpi_card_json(const struct bb_kpi_card *card, const bb_catalog *cat);
 
 /*

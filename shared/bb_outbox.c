@@ -948,8 +948,9 @@ static bb_err in_batch(bb_outbox *ob, sqlite3_stmt *q, int64_t seq, const char *
     return BB_OK;
 }
 
-bb_err bb_outbox_ack(bb_outbox *ob, int64_t seq, const char *receipt, size_t len,
-                     struct bb_outbox_ack *r, bb_errbuf *eb)
+/* Accept a receipt; with dry, every check and write is made and then rolled back. */
+static bb_err ack_receipt(bb_outbox *ob, int64_t seq, const char *receipt, size_t len,
+                          struct bb_outbox_ack *r, int dry, bb_errbuf *eb)
 {
     char batch[37] = "", sha[BB_SHA256_HEX] = "", state[16] = "";
     int64_t count = 0;
@@ -1067,6 +1068,10 @@ bb_err bb_outbox_ack(bb_outbox *ob, int64_t seq, const char *receipt, size_t len
     sqlite3_finalize(chk);
     sqlite3_finalize(ins);
     chk = ins = NULL;
+    if (dry) {
+        bb_db_rollback(ob->db);
+        goto out;
+    }
     err = bb_db_commit(ob->db, eb);
     goto out;
 fail:
@@ -1076,6 +1081,18 @@ fail:
 out:
     cJSON_Delete(doc);
     return err;
+}
+
+bb_err bb_outbox_ack(bb_outbox *ob, int64_t seq, const char *receipt, size_t len,
+                     struct bb_outbox_ack *r, bb_errbuf *eb)
+{
+    return ack_receipt(ob, seq, receipt, len, r, 0, eb);
+}
+
+bb_err bb_outbox_ack_check(bb_outbox *ob, int64_t seq, const char *receipt, size_t len,
+                           struct bb_outbox_ack *r, bb_errbuf *eb)
+{
+    return ack_receipt(ob, seq, receipt, len, r, 1, eb);
 }
 
 bb_err bb_outbox_reject(bb_outbox *ob, int64_t seq, int status, const char *reason,
@@ -1116,6 +1133,197 @@ bb_err bb_outbox_note_run(bb_outbox *ob, const char *error, bb_errbuf *eb)
 /* ---- USB export -------------------------------------------------------------- */
 
 /* "action path: why"; action is in lang. */
+/* ---- Status reports ---------------------------------------------------------- */
+
+#ifndef BEATBOOK_VERSION
+#define BEATBOOK_VERSION "0.1.0"
+#endif
+
+/* The next status counter, in its own transaction. */
+static bb_err next_status_counter(bb_outbox *ob, int64_t *out, bb_errbuf *eb)
+{
+    sqlite3_stmt *q = NULL;
+    int64_t n = 0;
+    bb_err err;
+    int rc;
+
+    if ((err = bb_db_begin(ob->db, eb)) != BB_OK)
+        return err;
+    if ((err = bb_db_prepare(ob->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = "
+                             "'status_counter'", &q, eb)) != BB_OK)
+        goto fail;
+    if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+    else if (rc != SQLITE_DONE) {
+        err = bb_db_err(ob->db, rc, "read status counter", eb);
+        goto fail;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    n = n < 0 ? 1 : n + 1;
+    if ((err = bb_db_prepare(ob->db, "INSERT INTO meta (key, value) VALUES ('status_counter', "
+                             "?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                             &q, eb)) != BB_OK)
+        goto fail;
+    {
+        char num[32];
+        snprintf(num, sizeof num, "%lld", (long long)n);
+        sqlite3_bind_text(q, 1, num, -1, SQLITE_TRANSIENT);
+    }
+    if ((rc = sqlite3_step(q)) != SQLITE_DONE) {
+        err = bb_db_err(ob->db, rc, "store status counter", eb);
+        goto fail;
+    }
+    sqlite3_finalize(q);
+    if ((err = bb_db_commit(ob->db, eb)) != BB_OK)
+        return err;
+    *out = n;
+    return BB_OK;
+fail:
+    sqlite3_finalize(q);
+    bb_db_rollback(ob->db);
+    return err;
+}
+
+/* Fill the counts and lists of a status report from the store. */
+static bb_err status_facts(bb_outbox *ob, cJSON *o, bb_errbuf *eb)
+{
+    static const char *const sql[] = {
+        "SELECT count(*) FROM revisions WHERE batch_seq IS NULL",
+        "SELECT count(*), coalesce(sum(count), 0) FROM batches WHERE state = 'sealed'",
+        "SELECT count(*) FROM batches WHERE state = 'rejected'",
+        "SELECT count(*) FROM records WHERE status = 'draft'",
+        "SELECT max(recorded_at) FROM records",
+        "SELECT version FROM reference WHERE id = 1",
+        "SELECT seq, count FROM batches WHERE state = 'sealed' ORDER BY seq LIMIT "
+        "  200",
+        "SELECT kind, occurred_at FROM records WHERE status = 'draft' ORDER BY occurred_unix "
+        "  LIMIT 200",
+    };
+    sqlite3_stmt *q = NULL;
+    cJSON *list = NULL;
+    size_t i;
+    bb_err err = BB_OK;
+    int rc;
+
+    for (i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        if ((err = bb_db_prepare(ob->db, sql[i], &q, eb)) != BB_OK)
+            return err;
+        if (i == 6 && !(list = cJSON_AddArrayToObject(o, "unacked")))
+            goto nomem;
+        if (i == 7 && !(list = cJSON_AddArrayToObject(o, "drafts")))
+            goto nomem;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            const char *t0 = (const char *)sqlite3_column_text(q, 0);
+            int ok = 1;
+            switch (i) {
+            case 0: ok = cJSON_AddNumberToObject(o, "unsealed",
+                                                 (double)sqlite3_column_int64(q, 0)) != NULL; break;
+            case 1: ok = cJSON_AddNumberToObject(o, "unacked_batches",
+                                                 (double)sqlite3_column_int64(q, 0)) &&
+                         cJSON_AddNumberToObject(o, "unacked_records",
+                                                 (double)sqlite3_column_int64(q, 1)); break;
+            case 2: ok = cJSON_AddNumberToObject(o, "refused_batches",
+                                                 (double)sqlite3_column_int64(q, 0)) != NULL; break;
+            case 3: ok = cJSON_AddNumberToObject(o, "drafts_count",
+                                                 (double)sqlite3_column_int64(q, 0)) != NULL; break;
+            case 4: ok = (t0 ? cJSON_AddStringToObject(o, "last_entry_at", t0)
+                             : cJSON_AddNullToObject(o, "last_entry_at")) != NULL; break;
+            case 5: ok = t0 && cJSON_AddStringToObject(o, "reference_version", t0); break;
+            case 6: {
+                cJSON *b = cJSON_CreateObject();
+                ok = b && cJSON_AddItemToArray(list, b) &&
+                     cJSON_AddNumberToObject(b, "seq", (double)sqlite3_column_int64(q, 0)) &&
+                     cJSON_AddNumberToObject(b, "count", (double)sqlite3_column_int64(q, 1));
+                break;
+            }
+            default: {
+                const char *t1 = (const char *)sqlite3_column_text(q, 1);
+                cJSON *d = cJSON_CreateObject();
+                ok = d && cJSON_AddItemToArray(list, d) &&
+                     cJSON_AddStringToObject(d, "kind", t0 ? t0 : "") &&
+                     cJSON_AddStringToObject(d, "since", t1 ? t1 : "");
+                break;
+            }
+            }
+            if (!ok)
+                goto nomem;
+        }
+        if (rc != SQLITE_DONE) {
+            err = bb_db_err(ob->db, rc, "read the outbox", eb);
+            sqlite3_finalize(q);
+            return err;
+        }
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(o, "reference_version") &&
+        !cJSON_AddNullToObject(o, "reference_version"))
+        goto nomem;
+    return BB_OK;
+nomem:
+    sqlite3_finalize(q);
+    return bb_fail(eb, BB_ERR_NOMEM, "status report: out of memory");
+}
+
+bb_err bb_outbox_sign_request(bb_outbox *ob, cJSON *doc, const char *context, bb_errbuf *eb)
+{
+    char now[BB_TIME_MAX];
+    int64_t counter = 0;
+    bb_err err;
+
+    if ((err = need_enrollment(ob, "a signed request to HQ", "向總局送出的簽署請求", eb)) != BB_OK ||
+        (err = device_key(ob, eb)) != BB_OK ||
+        (err = next_status_counter(ob, &counter, eb)) != BB_OK ||
+        (err = bb_time_now_taipei(now)) != BB_OK)
+        return err;
+    if (!cJSON_AddNumberToObject(doc, "v", 1) ||
+        !cJSON_AddStringToObject(doc, "device", ob->device) ||
+        !cJSON_AddStringToObject(doc, "device_key", ob->device_key_id) ||
+        !cJSON_AddNumberToObject(doc, "counter", (double)counter) ||
+        !cJSON_AddStringToObject(doc, "clock", now))
+        return bb_fail(eb, BB_ERR_NOMEM, "request: out of memory");
+    return bb_sigdoc_sign(doc, context, ob->dev, eb);
+}
+
+bb_err bb_outbox_status_doc(bb_outbox *ob, const char *via, const char *software, char **doc,
+                            size_t *len, bb_errbuf *eb)
+{
+    char now[BB_TIME_MAX];
+    cJSON *o = NULL;
+    int64_t counter = 0;
+    bb_err err;
+
+    *doc = NULL;
+    *len = 0;
+    if ((err = need_enrollment(ob, "a status report", "狀態回報", eb)) != BB_OK ||
+        (err = device_key(ob, eb)) != BB_OK ||
+        (err = next_status_counter(ob, &counter, eb)) != BB_OK ||
+        (err = bb_time_now_taipei(now)) != BB_OK)
+        return err;
+    if (!(o = cJSON_CreateObject()) || !cJSON_AddNumberToObject(o, "v", 1) ||
+        !cJSON_AddStringToObject(o, "device", ob->device) ||
+        !cJSON_AddStringToObject(o, "device_key", ob->device_key_id) ||
+        !cJSON_AddNumberToObject(o, "counter", (double)counter) ||
+        !cJSON_AddStringToObject(o, "clock", now) ||
+        !cJSON_AddStringToObject(o, "via", via) ||
+        !cJSON_AddStringToObject(o, "software", software)) {
+        err = bb_fail(eb, BB_ERR_NOMEM, "status report: out of memory");
+        goto out;
+    }
+    if ((err = status_facts(ob, o, eb)) != BB_OK ||
+        (err = bb_sigdoc_sign(o, BB_CTX_STATUS, ob->dev, eb)) != BB_OK)
+        goto out;
+    if (!(*doc = bb_json_canonical(o))) {
+        err = bb_fail(eb, BB_ERR_NOMEM, "status report: out of memory");
+        goto out;
+    }
+    *len = strlen(*doc);
+out:
+    cJSON_Delete(o);
+    return err;
+}
+
 static bb_err errno_fail(bb_errbuf *eb, enum bb_lang lang, int e, const char *action,
                          const char *path)
 {
@@ -1217,6 +1425,18 @@ bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf
         }
         bb_outbox_secret_free(doc);
     }
+    /* The laptop's status report, which `beatbook-hq import` keeps as the
+     * Devices page's view of this laptop (its drafts, what is still unsent). */
+    if (err == BB_OK) {
+        char *doc = NULL, name[160];
+        size_t len = 0;
+        if ((err = bb_outbox_status_doc(ob, "usb", "beatbook " BEATBOOK_VERSION, &doc, &len,
+                                        eb)) == BB_OK) {
+            snprintf(name, sizeof name, "%s.status.json", ob->device);
+            err = write_durably(dirfd, dir, name, (const uint8_t *)doc, len, ob->lang, eb);
+        }
+        free(doc);
+    }
     if (err == BB_OK && fsync(dirfd) != 0)
         err = errno_fail(eb, ob->lang, errno, BB_L(ob->lang, "sync folder", "同步資料夾"), dir);
     close(dirfd);
@@ -1225,10 +1445,55 @@ bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf
 
 /* ---- Purge ------------------------------------------------------------------- */
 
+/*
+ * Before the records chosen for purging are deleted: keep what the proof of
+ * agreement needs of each (id, kind, rev, when, SHA-256 of the body HQ
+ * holds) in purged_records, in the purge's transaction.
+ */
+static bb_err keep_tombstones(bb_outbox *ob, bb_errbuf *eb)
+{
+    sqlite3_stmt *q = NULL, *ins = NULL;
+    bb_err err;
+    int rc;
+
+    if ((err = bb_db_prepare(ob->db, "SELECT id, kind, rev, occurred_unix, body FROM records"
+                                     " WHERE id IN temp.purge_records", &q, eb)) != BB_OK)
+        return err;
+    if ((err = bb_db_prepare(ob->db, "INSERT OR REPLACE INTO purged_records (id, kind, rev,"
+                                     " occurred_unix, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+                             &ins, eb)) != BB_OK) {
+        sqlite3_finalize(q);
+        return err;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        char sha[BB_SHA256_HEX];
+        bb_sha256_hex(sqlite3_column_blob(q, 4), (size_t)sqlite3_column_bytes(q, 4), sha);
+        if (sqlite3_bind_value(ins, 1, sqlite3_column_value(q, 0)) != SQLITE_OK ||
+            sqlite3_bind_value(ins, 2, sqlite3_column_value(q, 1)) != SQLITE_OK ||
+            sqlite3_bind_int64(ins, 3, sqlite3_column_int64(q, 2)) != SQLITE_OK ||
+            sqlite3_bind_int64(ins, 4, sqlite3_column_int64(q, 3)) != SQLITE_OK ||
+            sqlite3_bind_text(ins, 5, sha, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+            err = bb_db_err(ob->db, SQLITE_NOMEM, "keep what purge frees", eb);
+            break;
+        }
+        if ((rc = sqlite3_step(ins)) != SQLITE_DONE) {
+            err = bb_db_err(ob->db, rc, "keep what purge frees", eb);
+            break;
+        }
+        sqlite3_reset(ins);
+        sqlite3_clear_bindings(ins);
+    }
+    if (err == BB_OK && rc != SQLITE_DONE)
+        err = bb_db_err(ob->db, rc, "read records to purge", eb);
+    sqlite3_finalize(q);
+    sqlite3_finalize(ins);
+    return err;
+}
+
 bb_err bb_outbox_purge(bb_outbox *ob, long retention_days, int64_t now,
                        struct bb_outbox_purged *r, bb_errbuf *eb)
 {
-    enum { NONE, REVISIONS, RECORDS, BATCHES };
+    enum { NONE, TOMBSTONES, REVISIONS, RECORDS, BATCHES };
     static const struct { const char *sql; int counts; } steps[] = {
         /* Which batches: acknowledged at or before the cutoff, not purged yet. */
         {"CREATE TEMP TABLE IF NOT EXISTS purge_batches (seq INTEGER PRIMARY KEY)", NONE},
@@ -1248,7 +1513,7 @@ bb_err bb_outbox_purge(bb_outbox *ob, long retention_days, int64_t now,
          " AND NOT EXISTS (SELECT 1 FROM revisions v WHERE v.id = r.id"
          "   AND (v.batch_seq IS NULL OR v.batch_seq NOT IN (SELECT seq FROM batches"
          "        WHERE state = 'acked' AND (seq IN temp.purge_batches OR purged_at IS NOT NULL))))",
-         NONE},
+         TOMBSTONES},
         /* Revisions of those batches that HQ merged, and every revision of the
          * records above (including a rejected one since corrected). */
         {"DELETE FROM revisions WHERE id IN temp.purge_records OR (batch_seq IN temp.purge_batches"
@@ -1280,6 +1545,8 @@ bb_err bb_outbox_purge(bb_outbox *ob, long retention_days, int64_t now,
         if ((err = step_done(ob->db, q, "purge acknowledged data", eb)) != BB_OK)
             goto fail;
         n = sqlite3_changes(ob->db);
+        if (steps[i].counts == TOMBSTONES && (err = keep_tombstones(ob, eb)) != BB_OK)
+            goto fail;
         switch (steps[i].counts) {
         case REVISIONS: r->revisions = n; break;
         case RECORDS: r->records = n; break;

@@ -197,6 +197,15 @@ bb_err bb_outbox_ack(bb_outbox *ob, int64_t seq, const char *receipt, size_t len
                      struct bb_outbox_ack *r, bb_errbuf *eb);
 
 /*
+ * The same checks as bb_outbox_ack, changing nothing: BB_OK when bb_outbox_ack
+ * would accept the receipt now (r->already when the batch is acknowledged).
+ * `beatbook import` checks every receipt of a USB stick first, so that it
+ * applies all of them or none.
+ */
+bb_err bb_outbox_ack_check(bb_outbox *ob, int64_t seq, const char *receipt, size_t len,
+                           struct bb_outbox_ack *r, bb_errbuf *eb);
+
+/*
  * HQ refused batch seq for good (HTTP `status`): state `rejected` with the
  * plain explanation `reason` shown by `beatbook status`.  Later batches
  * still go.
@@ -207,6 +216,31 @@ bb_err bb_outbox_reject(bb_outbox *ob, int64_t seq, int status, const char *reas
 /* Note a sync run: its time and error (NULL: it succeeded). */
 bb_err bb_outbox_note_run(bb_outbox *ob, const char *error, bb_errbuf *eb);
 
+/* ---- Status reports (docs/FORMATS.md §2, "Laptop status report") ----------- */
+
+#define BB_STATUS_MAX_BYTES 65536     /* a report is at most this big */
+#define BB_STATUS_MAX_LIST  200       /* unacked batches / drafts listed, at most */
+
+/*
+ * The laptop's signed status report as canonical JSON in *doc (caller
+ * frees): records not yet sealed, batches not yet acknowledged (seq and
+ * count), open drafts (kind and since when), the last entry, software and
+ * reference-bundle versions, the laptop's clock; via is "https" or "usb",
+ * software e.g. "beatbook-syncd 0.1.0".  Each report takes the next value
+ * of a counter kept in the store (meta "status_counter", one transaction),
+ * so HQ can refuse one that is not newer than the last it holds.  Needs the
+ * enrollment and device.key.
+ */
+bb_err bb_outbox_status_doc(bb_outbox *ob, const char *via, const char *software, char **doc,
+                            size_t *len, bb_errbuf *eb);
+
+/*
+ * Add "v", "device", "device_key", "counter" (the next value of the same
+ * counter as status reports) and "clock" to doc and sign it with device.key
+ * under context (a request to HQ, e.g. for agreement digests).
+ */
+bb_err bb_outbox_sign_request(bb_outbox *ob, cJSON *doc, const char *context, bb_errbuf *eb);
+
 /* ---- USB export and purge --------------------------------------------------- */
 
 /*
@@ -214,8 +248,9 @@ bb_err bb_outbox_note_run(bb_outbox *ob, const char *error, bb_errbuf *eb);
  * byte-identical to what is POSTed: a temporary name, fsync, rename, fsync
  * of the folder.  While the laptop is not registered with HQ, also write
  * <device>.register.json (the signed registration; it holds the one-time
- * token, mode 0600), which `beatbook-hq import` takes first.  *written: how
- * many batch files.
+ * token, mode 0600), which `beatbook-hq import` takes first; and always
+ * <device>.status.json, the laptop's signed status report (via "usb").
+ * *written: how many batch files.
  */
 bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf *eb);
 

@@ -16,7 +16,9 @@
  *   org_root   the org unit the plan covers, e.g. "TC" (the city)
  *   title      {"zh-TW": .., "en": ..}   source (optional) free text
  *   goals      [{id, number, weight, title}]   weight: integer 1-100, and
- *              exactly the sum of its KPIs' weights
+ *              exactly the sum of its KPIs' weights; number as the plan
+ *              prints it ("一"), and a KPI's number is its place within its
+ *              goal ("1", "2", "3": Part 4's 策略績效目標 / 衡量指標 table)
  *   inputs     [{id, kind, time, where (optional), measure, group_by
  *              (optional), title}]
  *       kind     a record kind of the catalog

@@ -6,6 +6,7 @@
  * shared/bb_outbox.c (the store).
  */
 #include "sync_run.h"
+#include "sync_verify.h"
 #include "bb_catalog.h"
 #include "bb_log.h"
 
@@ -37,6 +38,9 @@ static void usage(enum bb_lang lang, FILE *out)
               "                    拒收的批次數；總局已有的紀錄數）\n"
               "  -f, --foreground  在前景執行常駐程式（一律如此；供 systemd 使用）\n"
               "  --config FILE     設定檔（預設：DIR/syncd.conf，若存在）\n"
+              "  --verify-hq [--from DIR]\n"
+              "                    總局是否正好保有本機經確認的紀錄？（以 HTTPS 或隨身碟取得\n"
+              "                    總局簽署的摘要；一致時結束碼 0，不一致 65；beatbook verify-hq）\n"
               "  --check-config    檢查設定、印出後結束\n"
               "  --lang zh-TW|en   訊息的語言（預設依 LANG，否則為 zh-TW）\n"
               "  -h, --help        本說明；-V, --version 顯示版本\n"
@@ -73,6 +77,10 @@ static void usage(enum bb_lang lang, FILE *out)
           "  -f, --foreground  run the daemon in the foreground (it always does; for systemd)\n"
           "  --config FILE     settings (default: DIR/syncd.conf if it exists)\n"
           "  --check-config    check the settings, print them, and exit\n"
+          "  --verify-hq [--from DIR]\n"
+          "                    does HQ hold exactly this laptop's acknowledged records?\n"
+          "                    (HQ's signed digests over HTTPS, or from a USB stick;\n"
+          "                    exit 0 when they agree, 65 when not; beatbook verify-hq)\n"
           "  --lang zh-TW|en   language of messages (default: from LANG, else zh-TW)\n"
           "  -h, --help        this help;  -V, --version  the version\n"
           "\n"
@@ -103,8 +111,12 @@ int main(int argc, char **argv)
         {"lang", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        {"verify-hq", no_argument, NULL, 'Q'},
+        {"from", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
+    const char *from = NULL;
+    int verify = 0;
     struct sync_run_opts o;
     enum sync_outcome outcome;
     char home[4096];
@@ -126,6 +138,8 @@ int main(int argc, char **argv)
         case 'f': break;
         case 'c': o.config = optarg; break;
         case 'C': check = 1; break;
+        case 'Q': verify = 1; break;
+        case 'F': from = optarg; break;
         case 'l':
             if (bb_lang_parse(optarg, &o.lang) != BB_OK) {
                 fprintf(stderr, BB_L(o.lang, "beatbook-syncd: --lang: \"%s\" is not supported; "
@@ -183,6 +197,18 @@ int main(int argc, char **argv)
                "batch_max_bytes = %ld\n", conf.interval_s, conf.retention_days,
                conf.batch_max_records, conf.batch_max_bytes);
         return 0;
+    }
+    if (verify || from) {
+        /* The proof of agreement with HQ (`beatbook verify-hq`, sync_verify.h). */
+        int agree = 0;
+        if ((err = sync_verify(&o, from, &agree, &eb)) != BB_OK) {
+            fprintf(stderr, "beatbook-syncd: %s\n", eb.msg[0] ? eb.msg
+                                                             : bb_strerror_lang(err, o.lang));
+            return bb_err_exit_code(err);
+        }
+        if (fflush(stdout) != 0)
+            return EX_IOERR;
+        return agree ? 0 : EX_DATAERR;
     }
     if ((err = sync_run(&o, &outcome, &eb)) != BB_OK) {
         fprintf(stderr, "beatbook-syncd: %s\n", eb.msg[0] ? eb.msg : bb_strerror_lang(err, o.lang));

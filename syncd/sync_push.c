@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef BEATBOOK_VERSION
+#define BEATBOOK_VERSION "0.1.0"
+#endif
+
 #define CT_BATCH "application/vnd.beatbook.batch"
 #define CT_JSON "application/json"
 #define MSG_MAX 300
@@ -313,6 +317,40 @@ static enum push push_batch(const struct sync_opts *o, sync_http *http,
     return PUSH_RETRY;
 }
 
+/*
+ * POST the laptop's signed status report (docs/PROTOCOL.md): before the
+ * batches, so HQ learns what this laptop still holds even when it then
+ * refuses or delays the batches.  Never fails the pass: a failure is logged.
+ */
+static void post_status(const struct sync_opts *o, sync_http *http)
+{
+    struct sync_http_answer a;
+    char *doc = NULL;
+    size_t len = 0;
+    bb_errbuf eb;
+
+    if (bb_outbox_status_doc(o->ob, "https", "beatbook-syncd " BEATBOOK_VERSION, &doc, &len,
+                             &eb) != BB_OK) {
+        bb_warn("status result=failed error=\"%s\"", eb.msg);
+        return;
+    }
+    if (sync_http_post(http, "/v1/devices/status", CT_JSON, doc, len, NULL, NULL, &a, &eb)
+        != BB_OK) {
+        free(doc);
+        bb_warn("status result=failed error=\"%s\"", eb.msg);
+        return;
+    }
+    free(doc);
+    if (a.status == 200)
+        bb_info("status status=200 ms=%ld result=stored", a.ms);
+    else {
+        char code[64], msg[MSG_MAX + 1];
+        hq_message(&a, code, sizeof code, msg, sizeof msg);
+        bb_warn("status status=%ld ms=%ld result=refused error=\"%s\"", a.status, a.ms, msg);
+    }
+    sync_http_answer_clear(&a);
+}
+
 bb_err sync_pass(const struct sync_opts *o, struct sync_counts *c, long *retry_after,
                  bb_errbuf *eb)
 {
@@ -348,6 +386,7 @@ bb_err sync_pass(const struct sync_opts *o, struct sync_counts *c, long *retry_a
         goto done;
     if (!hq->registered && (err = do_register(o, http, c, retry_after, eb)) != BB_OK)
         goto done;
+    post_status(o, http);
     if (o->progress && nb > 0)
         sync_progress_start(o->progress, o->want_bar, nb, bytes);
     for (;;) {

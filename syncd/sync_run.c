@@ -2,6 +2,7 @@
  * sync_run.c — --once and the daemon loop (see sync_run.h).
  */
 #include "sync_run.h"
+#include "sync_verify.h"
 #include "sync_http.h"
 #include "sync_progress.h"
 #include "sync_push.h"
@@ -218,6 +219,19 @@ static bb_err run_once(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *ob
         *outcome = SYNC_RETRY_LATER;
     else
         *outcome = SYNC_ALL_ACKED;
+    if (*outcome == SYNC_ALL_ACKED) {
+        /* Everything is acknowledged: prove that HQ holds exactly it (sync_verify.h). */
+        bb_errbuf veb;
+        int agree = 0;
+        memset(&veb, 0, sizeof veb);
+        if (sync_verify(o, NULL, &agree, &veb) != BB_OK)
+            fprintf(stderr, BB_L(o->lang, "beatbook-syncd: could not compare with HQ's records: "
+                                          "%s (later: beatbook verify-hq)\n",
+                                 "beatbook-syncd：無法與總局的紀錄比對：%s"
+                                 "（稍後可執行：beatbook verify-hq）\n"), veb.msg);
+        else if (!agree)
+            *outcome = SYNC_REFUSED;
+    }
     return BB_OK;
 }
 

@@ -4,7 +4,8 @@
 #      127.0.0.1 in the background;
 #   2. three field laptops in two precincts enrolled (`device enroll`,
 #      `beatbook init --enroll`);
-#   3. a day of work (107/03/15 = 2018-03-15) recorded on each, offline;
+#   3. a day of work (107/03/15 = 2018-03-15) recorded on each, offline, and
+#      the Marches of the three years before, for the KPIs' comparisons;
 #   4. each laptop syncs (`beatbook-syncd --once`: sealed, signed batches
 #      over pinned HTTPS until HQ's signed receipts come back);
 #   5. HQ's per-device batch lists (no gaps) and device list;
@@ -21,7 +22,7 @@ case $BUILD in
 *) ROOT="$(pwd)/$BUILD" ;;
 esac
 BIN="$ROOT/bin"
-DEMO="$ROOT/demo"
+DEMO=${DEMO_DIR:-$ROOT/demo}      # DEMO_DIR: elsewhere (tests/e2e/test_demo.py)
 LANG_OPT=${DEMO_LANG:-zh-TW}
 
 rm -rf "$DEMO"
@@ -141,6 +142,40 @@ bb jiguang edit "$ACC" class=a2 injuries=1 >/dev/null     # a passenger went to 
 WRONG=$(bb jiguang add criminal_case category=fraud case_no=1070315-0101 occurred_at="107/03/15 11:00")
 bb jiguang void "$WRONG" --reason "重複登錄（已由刑事組建檔）" >/dev/null
 
+# The plan's KPIs compare with the same period of earlier years (K1, K3, K6: last
+# year; K5: the two years before), so the demo enters the Marches of 2015-2017
+# too, as records typed in late (a record may be dated back to 2012): with
+# them every KPI can be computed for the demo month 107-03 and for 106H1, the
+# half-year the plan's Part 4 reports on.
+say "Earlier years: the Marches of 104-106 (2015-2017), for the KPIs' comparisons"
+for y in 104 105 106; do
+    n=$((107 - y))                       # 3, 2, 1: fewer cases each year
+    i=0
+    while [ $i -lt $n ]; do
+        bb xiehe add criminal_case category=theft case_no="${y}0310-06$i" victims=1 \
+            summary="機車失竊" occurred_at="$y/03/1$i 02:30" >/dev/null
+        bb xiehe add case_clearance case_no="${y}0310-06$i" category=theft method=arrest \
+            suspects=1 cleared_at="$y/03/2$i 15:40" occurred_at="$y/03/2$i 15:40" >/dev/null
+        bb jiguang add criminal_case category=fraud case_no="${y}0311-01$i" victims=1 \
+            summary="假網拍詐騙" occurred_at="$y/03/1$i 11:00" >/dev/null
+        bb fengdong add roadworks_inspection violation_found=true violation=out_of_hours \
+            action=citation road="豐勢路二段" occurred_at="$y/03/1$i 13:20" >/dev/null
+        i=$((i + 1))
+    done
+    bb xiehe add traffic_accident class=a2 deaths=0 injuries=$n intersection=INT-13 \
+        cause=failure_to_yield vehicles=2 occurred_at="$y/03/15 08:10" >/dev/null
+    bb fengdong add traffic_accident class=a2 deaths=0 injuries=2 intersection=INT-16 \
+        cause=speeding vehicles=1 occurred_at="$y/03/15 18:00" >/dev/null
+    bb xiehe add parking_citation method=stop source=police segment=SEG-0602 major=true \
+        violation=red_line occurred_at="$y/03/15 09:30" >/dev/null
+    bb jiguang add parking_citation method=remote source=citizen_report major=false \
+        violation=arcade occurred_at="$y/03/15 16:00" >/dev/null
+    bb fengdong add complaint category=service_attitude channel=hotline_1999 \
+        received_at="$y/03/12 10:00" summary="態度不佳" occurred_at="$y/03/12 10:00" >/dev/null
+    bb fengdong add complaint category=service_attitude channel=hotline_1999 \
+        received_at="$y/03/13 10:00" summary="態度不佳" occurred_at="$y/03/13 10:00" >/dev/null
+done
+
 for laptop in xiehe fengdong jiguang; do
     say "$laptop: beatbook list"
     bb $laptop list
@@ -168,6 +203,18 @@ say "HQ: beatbook-hq kpi --period 107/03/15 — the day's scorecard, fresh the m
 hq kpi --period 107/03/15 || true
 say "HQ: the same for 第六分局 (P06): stations add up to their precinct"
 hq kpi --period 107/03/15 --org P06 --lang en || true
+# The demo month and the plan's Part 4 half-year: with the earlier years'
+# records every KPI must be computable; a demo that cannot show them fails.
+for period in 107-03 106H1; do
+    say "HQ: beatbook-hq kpi --period $period"
+    hq kpi --period "$period"
+    missing=$(hq kpi --period "$period" --format json |
+              /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["score"]["missing"])')
+    if [ "$missing" != 0 ]; then
+        echo "demo: $missing KPIs of $period cannot be computed (the earlier years' records?): see above" >&2
+        exit 70
+    fi
+done
 say "HQ: beatbook-hq devices (the precinct admin's day-end view)"
 hq devices
 

@@ -21,6 +21,7 @@
       lang: 'English', calendar: '曆法', roc: '民國', greg: '西元', year: '年度',
       granularity: '期間', g_year: '全年', g_half: '半年', g_quarter: '季', g_month: '月',
       part: '區間', org: '單位', show: '查詢', all_units: '全部單位', number: '編號',
+      goal: '策略績效目標', pt_note: 'pt：百分點（與基準比例之差）',
       kpi: '衡量指標', value: '實際值', baseline: '基準值', target: '原訂目標值',
       achieved: '達成情形', weight: '權重', weighted: '加權分數', yes: '達成', no: '未達成',
       missing: '無法計算', score: '加權總分', figures: '計算依據', records_link: '查看紀錄',
@@ -45,6 +46,9 @@
       quarantined_revs: '被退回的修訂', from: '自', records_sent: '已送紀錄',
       back: '返回', loading: '載入中…', plan: '計畫', recorded: '登錄時間',
       void_reason: '作廢原因', raw: '原始資料（JSON）',
+      origin_records: '紀錄', origin_history: '計畫歷史件數', origin_reference: '計畫參考數據',
+      origin_plan: '計畫', origin_computed: '計算',
+      changes: '變更內容', first_rev: '首次登錄', no_change: '欄位未變更', empty: '（未填）',
     },
     en: {
       title: 'Beatbook HQ review', scorecard: 'Scorecard', records: 'Records', devices: 'Devices',
@@ -52,6 +56,7 @@
       password: 'Password', lang: '中文', calendar: 'Calendar', roc: 'ROC', greg: 'Gregorian',
       year: 'Year', granularity: 'Period', g_year: 'Year', g_half: 'Half', g_quarter: 'Quarter',
       g_month: 'Month', part: 'Part', org: 'Org unit', show: 'Show', all_units: 'All units',
+      goal: 'Strategic goal', pt_note: 'pt: percentage points (difference from the baseline share)',
       number: 'No.', kpi: 'KPI', value: 'Value', baseline: 'Baseline', target: 'Target',
       achieved: 'Achieved', weight: 'Weight', weighted: 'Weighted score', yes: 'achieved',
       no: 'not achieved', missing: 'cannot be computed', score: 'Weighted score',
@@ -78,6 +83,10 @@
       role_precinct: 'precinct admin', quarantined_revs: 'Rejected revisions', from: 'from',
       records_sent: 'Records sent', back: 'Back', loading: 'Loading…', plan: 'Plan',
       recorded: 'Recorded', void_reason: 'Reason for voiding', raw: 'Raw data (JSON)',
+      origin_records: 'records', origin_history: "plan's history", origin_reference: "plan's reference",
+      origin_plan: 'plan', origin_computed: 'computed',
+      changes: 'What changed', first_rev: 'first entry', no_change: 'no field changed',
+      empty: '(empty)',
     },
   };
 
@@ -108,6 +117,16 @@
       e.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
     }
     return e;
+  }
+
+  /* A list table that a phone shows as one card per row (app.css, table.list):
+   * each cell carries its column's heading in data-label. */
+  function cardify(table) {
+    const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+    for (const tr of table.querySelectorAll('tbody tr'))
+      [...tr.children].forEach((td, i) => td.setAttribute('data-label', heads[i] || ''));
+    table.classList.add('list');
+    return table;
   }
 
   /* DOM append without the nulls of conditional parts (append would print "null"). */
@@ -342,26 +361,44 @@
             card.period.first_day + ' – ' + card.period.last_day + ')'), ' · ',
          el('span', { id: 'card-org' }, title(card.org.name) + ' (' + card.org.code + ')')),
       el('p', {}, t('score') + ' ', el('span', { class: 'score', id: 'score' },
-         card.score.achieved + ' / ' + card.score.total), '  ', exportLinks('/v1/kpi', q)));
+         card.score.text ? title(card.score.text) : card.score.achieved + ' / ' + card.score.total),
+         '  ', exportLinks('/v1/kpi', q)));
+    /* The plan's Part 2/4 layout: the goal (一、二、三) on its first KPI, spanning its
+     * KPIs; the KPIs numbered 1、2、3 within each goal — the labels come from the
+     * server, so the page, the CLI and the CSV read the same. */
     const table = el('table', { id: 'kpi-table' },
-      el('thead', {}, el('tr', {}, ...['number', 'kpi', 'value', 'baseline', 'target', 'achieved',
+      el('thead', {}, el('tr', {}, ...['goal', 'kpi', 'value', 'baseline', 'target', 'achieved',
                                         'weight', 'weighted'].map((k) => el('th', {}, t(k))))));
     const tbody = el('tbody');
-    for (const k of card.kpis) {
+    const goals = new Map((card.goals || []).map((g) => [g.id, g]));
+    card.kpis.forEach((k, i) => {
       const found = COMPARE.map((n) => k.figures.find((f) => f.name === n)).find((f) => f);
       const cmp = found && (k.ok || found.origin === 'plan') ? found : null;
+      const first = i === 0 || card.kpis[i - 1].goal !== k.goal;
+      const g = goals.get(k.goal);
+      const span = card.kpis.filter((o) => o.goal === k.goal).length;
+      /* Cannot be computed: neither achieved nor missed, and the reason beside it. */
+      const status = !k.ok
+        ? el('td', { class: 'kpi-achieved missing' }, t('missing'),
+             el('div', { class: 'note kpi-reason' }, k.missing || ''))
+        : el('td', { class: 'kpi-achieved ' + (k.achieved ? 'yes' : 'no') },
+             k.achieved ? t('yes') : t('no'));
       tbody.append(el('tr', { 'data-kpi': k.id, class: k.ok ? null : 'missing' },
-        el('td', {}, k.number),
-        el('td', {}, el('span', { class: 'muted' }, k.id + ' '), title(k.title)),
-        el('td', { class: 'num kpi-value' }, k.ok ? k.display : t('missing')),
+        first ? el('td', { class: 'kpi-goal', rowspan: String(span) },
+                   g && g.label ? title(g.label) : k.goal) : null,
+        el('td', { class: 'kpi-label' }, k.label ? title(k.label) : k.number + ' ' + title(k.title),
+           ' ', el('span', { class: 'muted' }, k.id)),
+        el('td', { class: 'num kpi-value' }, k.ok ? k.display : '—'),
         el('td', { class: 'num kpi-baseline' }, cmp ? fmtNumber(cmp.value, false) : ''),
         el('td', { class: 'kpi-target' }, title(k.target.text)),
-        el('td', { class: 'kpi-achieved ' + (k.achieved ? 'yes' : 'no') }, k.achieved ? t('yes') : t('no')),
+        status,
         el('td', { class: 'num kpi-weight' }, k.weight),
-        el('td', { class: 'num kpi-weighted' }, k.achieved ? k.weight : 0)));
-    }
+        el('td', { class: 'num kpi-weighted' }, k.ok ? (k.achieved ? k.weight : 0) : '—')));
+    });
     table.append(tbody);
     put(box, table);
+    if (card.kpis.some((k) => k.unit === 'pt'))
+      put(box, el('p', { class: 'note', id: 'pt-note' }, t('pt_note')));
 
     const cards = el('div', { class: 'cards' });
     put(box, el('h2', { text: t('chart_title') + ' · ' + (p.cal === 'roc' ? p.year - 1911 : p.year) }), cards);
@@ -371,7 +408,8 @@
       const figs = el('ul', { class: 'figs' });
       for (const f of k.figures) {
         const li = el('li', { class: 'fig', 'data-figure': f.name },
-          f.label + ': ' + fmtNumber(f.value, Number.isInteger(f.value)) + ' (' + f.origin + ')');
+          f.label + ': ' + fmtNumber(f.value, Number.isInteger(f.value)) + ' ',
+          el('span', { class: 'origin', title: f.origin }, '(' + t('origin_' + f.origin) + ')'));
         if (f.origin === 'records' && f.period)
           li.append(' ', el('a', { class: 'drill', href: hashTo('/drill', {
             kpi: k.id, figure: f.name, period: f.period, org: f.org }) }, t('records_link')));
@@ -388,7 +426,7 @@
           g.improved ? ' ✓' : ''));
       }
       cards.append(el('div', { class: 'card', 'data-kpi': mk.id },
-        el('h3', {}, mk.number + ' ' + mk.title),
+        el('h3', {}, k.label ? title(k.label) : mk.number + ' ' + mk.title),
         el('div', { class: 'chart' }, canvas),
         k.ok ? el('p', { class: 'note' }, k.formula || '') : el('p', { class: 'note' }, k.missing),
         el('details', {}, el('summary', {}, t('figures')), figs)));
@@ -400,7 +438,7 @@
             datasets: [
               { label: mk.title + ' (' + mk.unit + ')', data: mk.values, borderColor: '#1f5fa8',
                 backgroundColor: '#1f5fa8', spanGaps: false, tension: 0.2 },
-              { label: t('target_line') + ' ' + mk.op + ' ' + mk.target + ' ' + mk.unit,
+              { label: t('target_line') + ' ' + (mk.target_text || mk.op + ' ' + mk.target + ' ' + mk.unit),
                 data: mk.values.map(() => mk.target), borderColor: '#b3261e', borderDash: [6, 4],
                 pointRadius: 0, fill: false },
             ],
@@ -421,23 +459,27 @@
       .map((f) => tx(f.label, f.name) + sep + tx(f.text)).join(' · ');
   }
   const disp = (o) => (o && o.display) || {};
+  /* The same fields' codes, for the summary's title (hover). */
+  const summaryCodes = (r) => ((r.display && r.display.fields) || []).slice(0, 5)
+    .map((f) => { const c = codeOf(f, r.data); return c === null ? null : f.name + '=' + c; })
+    .filter((x) => x).join(' · ') || null;
 
   function recordsTable(items, withMeasure) {
     if (!items.length) return el('p', { class: 'muted', id: 'empty' }, t('none'));
     const head = ['occurred', 'kind', 'unit', 'officer', 'status', 'summary', 'id'];
     if (withMeasure) head.splice(6, 0, 'measure');
-    return el('table', { id: 'records-table' },
+    return cardify(el('table', { id: 'records-table' },
       el('thead', {}, el('tr', {}, ...head.map((k) => el('th', {}, t(k))))),
       el('tbody', {}, ...items.map((r) => el('tr', { 'data-id': r.id },
         el('td', { class: 'num' }, tx(disp(r).occurred_at, r.occurred_at)),
-        el('td', {}, tx(disp(r).kind, r.kind_label)),
-        el('td', {}, tx(disp(r).org_unit, r.org_unit_name + ' (' + r.org_unit + ')')),
+        el('td', { title: r.kind }, tx(disp(r).kind, r.kind_label)),
+        el('td', { title: r.org_unit }, tx(disp(r).org_unit, r.org_unit_name + ' (' + r.org_unit + ')')),
         el('td', {}, r.officer),
-        el('td', {}, tx(disp(r).status, r.status), r.rev > 1 ? ' r' + r.rev : ''),
-        el('td', { class: 'summary' }, summary(r)),
+        el('td', { title: r.status }, tx(disp(r).status, r.status), r.rev > 1 ? ' ' + t('rev') + ' ' + r.rev : ''),
+        el('td', { class: 'summary', title: summaryCodes(r) }, summary(r)),
         withMeasure ? el('td', { class: 'num' }, r.measure) : null,
         el('td', {}, el('a', { class: 'record-link', href: '#/record/' + encodeURIComponent(r.id) },
-                        r.id.slice(-8)))))));
+                        r.id.slice(-8))))))));
   }
 
   function pager(ans, path, params) {
@@ -466,7 +508,8 @@
       el('p', { id: 'drill-title' }, el('strong', {}, ans.kpi + ' ' + ans.kpi_title), ' · ',
          ans.input.title + ' · ' + t('period') + ' ' + (LANG === 'en' ? ans.period :
          (ans.period_roc || ans.period)) + (ans.group ? ' · ' + tx(disp(ans).group, ans.group) : '')),
-      el('p', { class: 'note' }, t('input') + ': ' + ans.input.counts),
+      el('p', { class: 'note', id: 'drill-counts' },
+         t('input') + (LANG === 'en' ? ': ' : '：') + tx(disp(ans).counts, ans.input.counts)),
       ans.limited ? el('p', { class: 'note' }, t('limited')) : null,
       el('div', { class: 'bar' }, el('label', {}, t('org'), orgSel),
          exportLinks('/v1/kpi/records', params)),
@@ -517,19 +560,39 @@
       [el('dt', {}, k), el('dd', {}, v === null || v === undefined ? '' : v)]));
   }
 
-  /* A record's fields as the officer entered them: label and text, no codes. */
-  function fieldsTable(id, display) {
+  /* A coded value's code, for a title (hover): enums, listed codes, booleans. */
+  const CODED = ['enum', 'ref', 'boolean'];
+  const codeOf = (f, data) => (data && CODED.includes(f.type) && data[f.name] !== undefined &&
+    data[f.name] !== null ? String(data[f.name]) : null);
+
+  /* A record's fields as the officer entered them: label and text; the codes on hover. */
+  function fieldsTable(id, display, data) {
     return el('table', { id, class: 'fields' }, el('tbody', {},
       ...((display && display.fields) || []).map((f) =>
         el('tr', { 'data-field': f.name },
            el('th', { title: f.name }, tx(f.label, f.name)),
-           el('td', { class: 'value' }, tx(f.text))))));
+           el('td', { class: 'value', title: codeOf(f, data) }, tx(f.text))))));
+  }
+
+  /* What a revision changed, field by field ("label: old → new"), from the API's
+   * display.changes; the first revision is the record as first entered. */
+  function changesList(v, i) {
+    const ch = disp(v).changes || [];
+    if (i === 0) return el('span', { class: 'muted' }, t('first_rev'));
+    if (!ch.length) return el('span', { class: 'muted' }, t('no_change'));
+    const sep = LANG === 'en' ? ': ' : '：';
+    return el('ul', { class: 'changes' }, ...ch.map((c) =>
+      el('li', { 'data-field': c.name },
+         el('span', { class: 'ch-label', title: c.name }, tx(c.label, c.name)), sep,
+         el('span', { class: 'ch-old' }, c.old ? tx(c.old) : t('empty')), ' → ',
+         el('span', { class: 'ch-new' }, c.new ? tx(c.new) : t('empty')))));
   }
 
   function sigBadge(sig) {
     if (!sig) return '';
-    return el('span', { class: 'badge ' + (sig.verified ? 'ok' : 'bad'), 'data-sig': sig.result },
-      sig.verified ? t('verified') + ' ' + t('checked_now') : t('bad_sig') + ' (' + sig.result + ')');
+    return el('span', { class: 'badge ' + (sig.verified ? 'ok' : 'bad'), 'data-sig': sig.result,
+                        title: sig.result },
+      sig.verified ? t('verified') + ' ' + t('checked_now') : t('bad_sig') + ' ' + t('checked_now'));
   }
 
   async function viewRecord(id) {
@@ -546,8 +609,8 @@
     put(box, 
       kv([[t('id'), el('span', { class: 'sha', id: 'rec-id' }, r.id)],
           [t('kind'), el('span', { id: 'rec-kind', title: r.kind }, tx(rd.kind, r.kind_label))],
-          [t('status'), el('span', { id: 'rec-status' }, tx(rd.status, r.status) + ' · ' + t('rev') + ' ' + r.rev)],
-          [t('unit'), el('span', { id: 'rec-unit' }, tx(rd.org_unit, r.org_unit))], [t('officer'), r.officer],
+          [t('status'), el('span', { id: 'rec-status', title: r.status }, tx(rd.status, r.status) + ' · ' + t('rev') + ' ' + r.rev)],
+          [t('unit'), el('span', { id: 'rec-unit', title: r.org_unit }, tx(rd.org_unit, r.org_unit))], [t('officer'), r.officer],
           [t('occurred'), el('span', { id: 'rec-occurred' }, tx(rd.occurred_at, r.occurred_at))],
           [t('recorded'), tx(rd.recorded_at, r.recorded_at)],
           rd.void_reason ? [t('void_reason'), rd.void_reason] : null,
@@ -557,22 +620,23 @@
           [t('batch'), cur.batch ? el('span', {}, '#' + cur.batch.seq + ' · ',
             el('span', { class: 'sha', id: 'rec-sha' }, cur.batch.sha256), ' ', sigBadge(cur.batch.signature)) : '']]),
       el('h2', { text: t('data') }),
-      fieldsTable('rec-data', rd),
+      fieldsTable('rec-data', rd, r.data || (a.body && a.body.data)),
       el('h2', { text: t('revisions') }),
-      el('table', { id: 'rec-revisions' },
-        el('thead', {}, el('tr', {}, ...['rev', 'batch', 'received', 'source', 'sha256', 'signature', 'data']
+      cardify(el('table', { id: 'rec-revisions' },
+        el('thead', {}, el('tr', {}, ...['rev', 'batch', 'received', 'source', 'sha256', 'signature', 'changes', 'data']
           .map((k) => el('th', {}, t(k))))),
-        el('tbody', {}, ...a.revisions.map((v) => el('tr', {},
+        el('tbody', {}, ...a.revisions.map((v, i) => el('tr', { 'data-rev': v.rev },
           el('td', { class: 'num' }, v.rev),
           el('td', { class: 'num' }, '#' + v.batch.seq),
           el('td', {}, tx(disp(v.batch).received_at, v.batch.received_at)),
           el('td', {}, tx(disp(v.batch).source, v.batch.source)),
           el('td', { class: 'sha' }, v.batch.sha256),
           el('td', {}, sigBadge(v.batch.signature)),
+          el('td', { class: 'rev-changes' }, changesList(v, i)),
           el('td', {}, el('details', {}, el('summary', {}, tx(disp(v).status, (v.body && v.body.status) || '')),
                           kv(((disp(v).fields) || []).map((f) => [tx(f.label, f.name), tx(f.text)])),
                           el('details', { class: 'raw' }, el('summary', {}, t('raw')),
-                             el('pre', {}, JSON.stringify(v.body, null, 2))))))))),
+                             el('pre', {}, JSON.stringify(v.body, null, 2)))))))))),
       cur.batch ? el('details', { id: 'rec-receipt' }, el('summary', {}, t('receipt') + ' #' + cur.batch.seq),
                      el('pre', {}, JSON.stringify(cur.batch.receipt, null, 2))) : null,
       a.quarantined.length ? el('div', {}, el('h2', { text: t('quarantined_revs') }),
@@ -600,7 +664,7 @@
     try { a = await api('GET', '/v1/devices', q); } catch (e) { showError(box, e); return; }
     put(box, el('p', {}, exportLinks('/v1/devices', q)));
     if (!a.items.length) { put(box, el('p', { class: 'muted', id: 'empty' }, t('none'))); return; }
-    put(box, el('table', { id: 'devices-table' },
+    put(box, cardify(el('table', { id: 'devices-table' },
       el('thead', {}, el('tr', {}, ...['device', 'unit', 'label', 'status', 'last_contact', 'batches',
         'last_seq', 'missing_seqs', 'rejected', 'qbatches', 'records_sent', 'pending']
         .map((k) => el('th', {}, t(k))))),
@@ -608,7 +672,7 @@
         el('td', { class: 'sha' }, d.id),
         el('td', {}, tx(disp(d).org_unit, d.org_unit_name + ' (' + d.org_unit + ')')),
         el('td', {}, d.label),
-        el('td', { class: 'dev-status' }, tx(disp(d).status, d.status)),
+        el('td', { class: 'dev-status', title: d.status }, tx(disp(d).status, d.status)),
         el('td', { class: d.late ? 'late' : null }, tx(disp(d).last_contact, d.last_contact || '—'), ' ',
            d.contact_today ? el('span', { class: 'badge ok' }, t('today')) :
            d.late ? el('span', { class: 'badge bad' }, t('late')) : null),
@@ -618,7 +682,10 @@
         el('td', { class: 'num' }, d.rejected_records + (d.rejected_open ? ' (' + t('open') + ' ' + d.rejected_open + ')' : '')),
         el('td', { class: 'num' }, d.quarantined_batches),
         el('td', { class: 'num' }, d.records_sent),
-        el('td', { class: 'muted' }, d.pending === null ? t('not_reported') : d.pending))))),
+        el('td', { class: 'dev-summary' + (d.all_in ? ' ok' : '') },
+           tx(disp(d).summary, d.summary || (d.pending === null ? t('not_reported') : d.pending)))))))),
+      el('ul', { id: 'dev-precincts' }, ...(a.precincts || []).map((p) =>
+        el('li', { 'data-precinct': p.precinct }, tx(p.display, p.summary)))),
       el('p', { class: 'note', id: 'pending-note' }, a.pending_note));
   }
 
@@ -667,22 +734,22 @@
     try { a = await api('GET', '/v1/quarantine', q); } catch (e) { showError(box, e); return; }
     const reload = () => viewQuarantine(params);
     put(box, el('h2', { text: t('qrecords') }), el('p', {}, exportLinks('/v1/quarantine', q)));
-    put(box, a.items.length ? el('table', { id: 'quarantine-table' },
+    put(box, a.items.length ? cardify(el('table', { id: 'quarantine-table' },
       el('thead', {}, el('tr', {}, ...['id', 'kind', 'unit', 'occurred', 'reason', 'device', 'batch', 'action']
         .map((k) => el('th', {}, t(k))))),
       el('tbody', {}, ...a.items.map((it) => el('tr', { 'data-qid': it.id },
         el('td', { class: 'sha' }, it.record_id ? it.record_id.slice(-8) : '—', ' r', it.rev),
-        el('td', { class: 'q-kind' }, tx(disp(it).kind, it.kind || '')),
-        el('td', { class: 'q-unit' }, tx(disp(it).org_unit, it.org_unit || '')),
+        el('td', { class: 'q-kind', title: it.kind || null }, tx(disp(it).kind, it.kind || '')),
+        el('td', { class: 'q-unit', title: it.org_unit || null }, tx(disp(it).org_unit, it.org_unit || '')),
         el('td', {}, tx(disp(it).occurred_at, it.occurred_at || '')),
         el('td', { class: 'q-reason' }, it.reason),
         el('td', {}, el('span', { class: 'sha' }, it.device), ' · ', tx(disp(it).device_unit, it.device_unit)),
         el('td', { class: 'num' }, '#' + it.batch_seq),
-        el('td', {}, actionCell(it, 'records', reload)))))) : el('p', { class: 'muted', id: 'empty' }, t('none')));
+        el('td', {}, actionCell(it, 'records', reload))))))) : el('p', { class: 'muted', id: 'empty' }, t('none')));
     if (a.next) put(box, el('div', { class: 'pager' }, el('a', { href: hashTo('/quarantine',
       Object.assign({}, params, { after: a.next })) }, t('next'))));
     put(box, el('h2', { text: t('qbatch_title') }));
-    put(box, a.batches.length ? el('table', { id: 'qbatches-table' },
+    put(box, a.batches.length ? cardify(el('table', { id: 'qbatches-table' },
       el('thead', {}, el('tr', {}, ...['device', 'seq', 'received', 'reason', 'sha256', 'action']
         .map((k) => el('th', {}, t(k))))),
       el('tbody', {}, ...a.batches.map((b) => el('tr', { 'data-qbid': b.id },
@@ -690,7 +757,7 @@
         el('td', { class: 'num' }, b.seq),
         el('td', {}, tx(disp(b).received_at, b.received_at)), el('td', {}, b.reason),
         el('td', { class: 'sha' }, b.sha256),
-        el('td', {}, actionCell(b, 'batches', reload)))))) : el('p', { class: 'muted' }, t('none')));
+        el('td', {}, actionCell(b, 'batches', reload))))))) : el('p', { class: 'muted' }, t('none')));
   }
 
   /* ---- routing ----------------------------------------------------------------------- */

@@ -151,6 +151,8 @@ def test_malformed_parameters_are_400(world, path, params, word):
 def test_oversized_repeated_and_odd_requests(world):
     w = world.web("reviewer")
     status, _, body = w.request("GET", "/v1/records?kind=patrol&kind=complaint")
+    assert status == 400 and "重複" in body.decode()            # zh-TW unless asked
+    status, _, body = w.request("GET", "/v1/records?kind=patrol&kind=complaint&lang=en")
     assert status == 400 and b"twice" in body
     status, _, body = w.request("GET", "/v1/records", {"officer": "A" * 5000})
     assert status in (400, 414, 431)

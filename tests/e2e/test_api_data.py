@@ -47,6 +47,8 @@ def test_months_add_up_to_the_chart(world):
         assert mk["values"][2] == k["rounded"]
         assert mk["achieved"][2] == k["achieved"]
         assert mk["values"][5] is None and mk["missing"][5]      # nothing in June
+        assert mk["achieved"][5] is None                         # neither achieved nor missed
+        assert mk["target_text"] == k["target"]["text"]["zh-TW"]
 
 
 def test_drill_down_lists_exactly_what_each_figure_counts(world):
@@ -177,7 +179,7 @@ def test_answers_carry_labels_in_both_languages_beside_the_codes(world):
     for lang, yes, final in (("zh-TW", "是", "已完成"), ("en", "Yes", "Final")):
         status, hdrs, body = w.request("GET", "/v1/records", {
             "kind": "parking_citation", "org": "P06-S03", "period": "107-03", "format": "csv",
-            "lang": lang})
+            "lang": lang, "header": "codes"})
         rows = list(csv.DictReader(io.StringIO(body[3:].decode(), newline="")))
         row = [r for r in rows if r["data.segment"] == "SEG-0602"][0]
         assert (row["status"], row["status_label"]) == ("final", final)
@@ -207,7 +209,7 @@ def test_devices_view_is_the_devices_command_and_finds_gaps(world, tmp_path):
     assert crafted["missing"] == [[2, 2]] and crafted["missing_count"] == 1
     assert crafted["last_seq"] == 3 and crafted["batches"] == 2
     assert crafted["rejected_records"] == 1 and crafted["pending"] is None
-    assert api["pending_reported"] is False and "beatbook status" in api["pending_note"]
+    assert api["pending_reported"] is True and "beatbook status" in api["pending_note"]
     xiehe = [d for d in api["items"] if d["id"] == world.devices["xiehe"]][0]
     assert xiehe["missing"] == [] and xiehe["last_contact"] and xiehe["late"] is False
     table = world.hq.ok("devices", "--org", "P06", "--data", world.hq.data).stdout
@@ -257,7 +259,7 @@ def test_release_after_a_fix_merges_once_with_the_facts(world):
 def test_csv_is_excel_safe_utf8_with_bom(world):
     w = world.web("reviewer")
     status, hdrs, body = w.request("GET", "/v1/records", {"kind": "parking_citation",
-                                                         "format": "csv"})
+                                                         "format": "csv", "header": "codes"})
     assert status == 200 and body.startswith(b"\xef\xbb\xbf")
     assert hdrs["content-type"] == "text/csv; charset=utf-8"
     text = body[3:].decode("utf-8")
@@ -276,11 +278,17 @@ def test_csv_is_excel_safe_utf8_with_bom(world):
     assert status == 200 and body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body[3:].decode(), newline="")))
     card = world.kpi_json("--period", "107-03")
-    assert rows[0][:4] == ["number", "kpi", "title", "value"]
-    assert [r[1] for r in rows[1:7]] == [k["id"] for k in card["kpis"]]
+    assert rows[0][:5] == ["goal", "number", "kpi", "title", "value"]
+    assert [r[2] for r in rows[1:7]] == [k["id"] for k in card["kpis"]]
     safe = lambda s: "'" + s if s[0] in "=+-@" else s            # "+45.18 pt" is neutralised
-    assert [r[4] for r in rows[1:7]] == [safe(k["display"]) for k in card["kpis"]]
-    assert rows[7][2] == f"{card['score']['achieved']} / {card['score']['total']}"
+    assert [r[5] for r in rows[1:7]] == [safe(k["display"]) for k in card["kpis"]]
+    # The plan's layout: the goal (一、二、三) on its first KPI, KPIs 1、2、3 within it.
+    goals = {g["id"]: g["label"]["zh-TW"] for g in card["goals"]}
+    assert [(r[0], r[1]) for r in rows[1:7]] == [
+        (goals[k["goal"]] if i == 0 or card["kpis"][i - 1]["goal"] != k["goal"] else "",
+         k["number"]) for i, k in enumerate(card["kpis"])]
+    assert [r[1] for r in rows[1:7]] == ["1", "2", "1", "2", "3", "1"]
+    assert rows[7][3] == card["score"]["text"]["zh-TW"]
     status, hdrs, body = w.request("GET", "/v1/devices", {"format": "csv"})
     assert status == 200 and len(body.decode("utf-8-sig").split("\r\n")) >= 5
     status, hdrs, body = w.request("GET", "/v1/quarantine", {"format": "csv", "state": "all"})
@@ -320,3 +328,110 @@ def test_batches_of_a_revoked_device_are_listed_and_reviewed_not_released(world,
     status, d = admin.get("/v1/devices")
     lost = [x for x in d["items"] if x["id"] == dev][0]
     assert lost["status"] == "revoked" and lost["quarantined_batches"] == 1
+
+
+def csv_rows(w, path, **params):
+    status, hdrs, body = w.request("GET", path, dict(params, format="csv"))
+    assert status == 200 and body.startswith(b"\xef\xbb\xbf"), body[:300]
+    return list(csv.reader(io.StringIO(body[3:].decode(), newline="")))
+
+
+def test_csv_headers_in_the_language_or_codes(world):
+    w = world.web("reviewer")
+    q = {"kind": "parking_citation", "org": "P06-S03", "period": "107-03"}
+    seg, method = (kind_labels("parking_citation", "segment"),
+                   kind_labels("parking_citation", "method"))
+    zh = csv_rows(w, "/v1/records", **q)[0]
+    assert zh[:6] == ["編號", "類別（代碼）", "類別", "版次", "狀態（代碼）", "狀態"]
+    assert f"{seg}（代碼）" in zh and seg in zh and f"{method}（代碼）" in zh
+    assert kind_labels("parking_citation", "notes") in zh
+    assert not [h for h in zh if h.startswith("data.") or h.endswith("_label")]
+    en = csv_rows(w, "/v1/records", lang="en", **q)[0]
+    assert en[:6] == ["Id", "Kind (code)", "Kind", "Rev", "Status (code)", "Status"]
+    assert kind_labels("parking_citation", "segment", lang="en") + " (code)" in en
+    codes = csv_rows(w, "/v1/records", header="codes", **q)[0]
+    assert codes[:6] == ["id", "kind", "kind_label", "rev", "status", "status_label"]
+    assert "data.segment" in codes and "data.segment_label" in codes
+    assert len(zh) == len(en) == len(codes)
+    # The drill-down, devices and quarantine too.
+    drill = csv_rows(w, "/v1/kpi/records", kpi="K4", figure="numerator", period="107-03")
+    assert drill[0][:3] == ["編號", "類別（代碼）", "類別"] and "計量" in drill[0]
+    assert csv_rows(w, "/v1/devices")[0][:3] == ["裝置", "單位（代碼）", "單位"]
+    assert csv_rows(w, "/v1/devices", header="codes")[0][:3] == ["id", "org_unit", "org_unit_name"]
+    assert csv_rows(w, "/v1/quarantine", state="all", lang="en")[0][:3] == ["Id", "Record id", "Rev"]
+    status, doc = w.get("/v1/records", format="csv", header="labels")
+    assert status == 400 and "header" in doc["message"]
+
+
+def test_csv_keeps_negative_numbers_and_neutralises_formulas(world):
+    """-0.5% and -12 are numbers to a spreadsheet: no apostrophe; -1+2, =, + and @ would
+    run: neutralised."""
+    lp = world.laptops["jiguang"]
+    cases = {"-0.5%": "-0.5%", "-12": "-12", "-1+2": "'-1+2", "-A1": "'-A1",
+             "+1": "'+1", "@SUM(A1)": "'@SUM(A1)", "-": "'-"}
+    payload = [{"occurred_at": "2018-03-20T09:00:00+08:00", "data": {
+        "case_no": f"20180320-01{i:02d}", "category": "theft", "victims": 1, "summary": text}}
+        for i, text in enumerate(cases)]
+    r = lp.import_json("criminal_case", payload)
+    assert r.rc == 0, r
+    lp.sync_once()
+    w = world.web("reviewer")
+    rows = csv_rows(w, "/v1/records", kind="criminal_case", org="P01-S01", period="2018-03-20",
+                    header="codes")
+    col = rows[0].index("data.summary")
+    got = {r[col] for r in rows[1:]}
+    assert set(cases.values()) <= got, got
+
+
+def test_api_errors_in_the_request_language(world):
+    w = world.web("reviewer")
+    status, doc = w.get("/v1/records", period="2018Q9")
+    assert status == 400 and "不是期間" in doc["message"]
+    status, doc = w.get("/v1/records", period="2018Q9", lang="en")
+    assert status == 400 and "is not a period" in doc["message"]
+    # Accept-Language when the page does not say (scripts, a browser's address bar).
+    status, _, body = w.request("GET", "/v1/records", {"period": "2018Q9"},
+                                headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert status == 400 and "is not a period" in json.loads(body)["message"]
+    status, _, body = w.request("GET", "/v1/records", {"period": "2018Q9"},
+                                headers={"Accept-Language": "zh-TW,zh;q=0.9,en;q=0.5"})
+    assert status == 400 and "不是期間" in json.loads(body)["message"]
+    # Every 4xx of the API, in both languages: no English in zh-TW, none of zh-TW in English.
+    cases = [("GET", "/v1/records", {"kind": "nothing"}), ("GET", "/v1/records", {"x": "1"}),
+             ("GET", "/v1/kpi/records", {"kpi": "K9", "figure": "count", "period": "107"}),
+             ("GET", "/v1/kpi/records", {"period": "107"}),
+             ("GET", "/v1/records/%3Cx%3E", {}), ("PUT", "/v1/kpi", {}),
+             ("GET", "/v1/quarantine", {"state": "x"}), ("GET", "/v1/records", {"limit": "0"}),
+             ("GET", "/v1/records", {"format": "xml"}), ("GET", "/v1/records/none", {})]
+    cjk = lambda s: any("\u4e00" <= ch <= "\u9fff" for ch in s)
+    for method, path, params in cases:
+        for lang in ("zh-TW", "en"):
+            status, _, body = w.request(method, path, dict(params, lang=lang))
+            assert 400 <= status < 500, (path, params, status)
+            msg = json.loads(body)["message"]
+            assert cjk(msg) == (lang == "zh-TW"), (path, params, lang, msg)
+    anon = world.web()
+    status, doc = anon.get("/v1/records", lang="en")
+    assert status == 401 and doc["message"] == "sign in first"
+    status, doc = anon.get("/v1/records")
+    assert status == 401 and doc["message"] == "請先登入"
+
+
+def test_drill_down_says_its_condition_in_words(world):
+    """From the plan input's conditions, with field, value and list labels: no codes."""
+    w = world.web("reviewer")
+    status, d = w.get("/v1/kpi/records", kpi="K4", figure="numerator", period="107-03")
+    assert status == 200
+    lab = lambda *a, lang="zh-TW": kind_labels("parking_citation", *a, lang=lang)
+    assert d["display"]["counts"]["zh-TW"] == (
+        f"{lab()}：{lab('segment')}屬計畫列管的 60 個路段；{lab('method')}為"
+        f"{lab('method', 'stop')}或{lab('method', 'remote')}；{lab('source')}為"
+        f"{lab('source', 'police')}；依發生時間計入期間")
+    en = d["display"]["counts"]["en"]
+    for words in (lab(lang="en"), lab("segment", lang="en"), lab("method", "remote", lang="en"),
+                  lab("source", "police", lang="en"), "one of the plan's 60 listed road segments"):
+        assert words in en, (words, en)
+    status, d = w.get("/v1/kpi/records", kpi="K3", figure="count", period="107-03")
+    ta = lambda f: kind_labels("traffic_accident", f)
+    assert f"計算{ta('deaths')}＋{ta('injuries')}" in d["display"]["counts"]["zh-TW"]
+    assert d["input"]["counts"].startswith("traffic_accident where")     # scripts keep theirs

@@ -280,7 +280,7 @@ def test_formats_explain_and_languages(fed):
            "not achieved" in out
     assert "baseline                       80.20  [plan] plan taichung-107, KPI K2" in out
     # Missing inputs say which and why instead of a number.
-    assert "K6 Decrease of complaints about service attitude: cannot compute: no records of " \
+    assert "K6 Decrease of complaints about service attitude: cannot be computed: no records of " \
            "complaints about service attitude in 2016H1" in out
     zh = hq.run("kpi", "--period", "106H1", "--explain").stdout
     assert "策略績效目標" in zh and "各指標計算方式" in zh and "無法計算" in zh
@@ -314,3 +314,66 @@ def test_a_store_without_plans(fed):
     assert p.returncode == EX_OK and "facts computed from 22 records" in p.stdout
     _, k = kpis(hq, "--period", "106H1", "--verify")
     assert fig(k["K1"], "count") == 12
+
+
+def test_uncomputable_kpis_and_the_plans_numbering(fed):
+    """A KPI that cannot be computed says 無法計算 and why, counts neither as achieved
+    nor as missed, and the score says how many; goals and KPIs are numbered as the
+    plan's Part 4 numbers them (一、二、三; 1、2、3 within each goal) in the table,
+    the JSON and the CSV alike."""
+    hq, _ = fed
+    doc, k = kpis(hq, "--period", "106H1")
+    assert k["K1"]["ok"] is True and k["K1"]["achieved"] is False      # +20 %: missed
+    gone = [x for x in doc["kpis"] if not x["ok"]]
+    assert [x["id"] for x in gone] == ["K3", "K4", "K5", "K6"]
+    assert k["K2"]["ok"] is True and k["K2"]["achieved"] is False      # no clearances
+    for x in gone:
+        assert x["achieved"] is None and x["display"] is None and x["missing"], x
+    assert doc["score"]["missing"] == 4 and doc["score"]["achieved"] == 0
+    assert doc["score"]["text"] == {"zh-TW": "0 / 70（4 項無法計算）",
+                                    "en": "0 / 70 (4 cannot be computed)"}
+    # The plan's numbering, from the plan file.
+    assert [(g["number"], g["label"]["zh-TW"]) for g in doc["goals"]] == [
+        ("一", "一、積極查緝犯罪，確保社會安寧(25%)"),
+        ("二", "二、精進交通執法，促進交通順暢(35%)"),
+        ("三", "三、重視民眾感受，精進服務效能(10%)")]
+    assert [(x["goal_number"], x["number"]) for x in doc["kpis"]] == \
+        [("一", "1"), ("一", "2"), ("二", "1"), ("二", "2"), ("二", "3"), ("三", "1")]
+    assert [x["number"] for x in doc["kpis"]] == [x["number"] for x in PLAN["kpis"]]
+    assert k["K5"]["label"] == {"zh-TW": "3、道路違規施工查察取締案件數下降率(15%)",
+                                "en": "3. Decrease of illegal road-works cases (15 %)"}
+    goals = {g["id"]: g for g in doc["goals"]}
+    for lang, key in (("zh-TW", "zh-TW"), ("en", "en")):
+        out = hq.run("kpi", "--period", "106H1", "--lang", lang).stdout
+        lines = out.splitlines()
+        head = next(i for i, ln in enumerate(lines) if ln.startswith(
+            "策略績效目標" if lang == "zh-TW" else "Strategic goal"))
+        rows = lines[head + 1:head + 7]
+        for i, (row, x) in enumerate(zip(rows, doc["kpis"])):
+            first = i == 0 or doc["kpis"][i - 1]["goal"] != x["goal"]
+            goal = goals[x["goal"]]["label"][key]
+            assert row.startswith(goal) if first else row.startswith(" "), (row, goal)
+            assert x["label"][key] in row, (row, x["label"][key])
+            status = row.split()[-1] if lang == "zh-TW" else row
+            if x["ok"]:
+                assert ("未達成" in status) if lang == "zh-TW" else ("not achieved" in row)
+            else:
+                assert "無法計算" in row if lang == "zh-TW" else "cannot be computed" in row
+                assert "未達成" not in row and "not achieved" not in row
+        if lang == "zh-TW":
+            assert "加權分數：0 / 70（4 項無法計算）" in lines
+        else:
+            assert "Weighted score: 0 / 70 (4 cannot be computed)" in lines
+    # CSV: achieved is empty (neither yes nor no) with the reason, the plan's numbers.
+    import csv
+    import io
+    p = hq.run("kpi", "--period", "106H1", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(p.stdout.lstrip("\ufeff"), newline="")))
+    by = {r["kpi"]: r for r in rows}
+    assert [(by[x["id"]]["goal_number"], by[x["id"]]["number"], by[x["id"]]["label"])
+            for x in doc["kpis"]] == \
+        [(x["goal_number"], x["number"], x["label"]["zh-TW"]) for x in doc["kpis"]]
+    assert by["K1"]["achieved"] == "no"
+    for x in gone:
+        assert by[x["id"]]["achieved"] == "" and by[x["id"]]["missing"] == x["missing"]
+    assert by["score"]["display"] == "0 / 70（4 項無法計算）"

@@ -22,9 +22,9 @@ EXPECTED_ZH = """\
 
 策略績效目標                         衡量指標                                  原訂目標值  實際值               達成情形
 一、積極查緝犯罪，確保社會安寧(25%)  1、每十萬人刑事案件發生率(10%)            -0.5%       −6.15 %              達成
-                                     2、刑案破獲率(15%)                        +0.5%       91.12 % (+10.92 pt)  達成
+                                     2、刑案破獲率(15%)                        +0.5 pt     91.12 % (+10.92 pt)  達成
 二、精進交通執法，促進交通順暢(35%)  1、易肇事路口改善完成率(10%)              80%         80.00 %              達成
-                                     2、取締重大違規停車成長率(10%)            +1.50%      +1.36 pt             未達成
+                                     2、取締重大違規停車成長率(10%)            +1.50 pt    +1.36 pt             未達成
                                      3、道路違規施工查察取締案件數下降率(15%)  -30%        −67.6 %              達成
 三、重視民眾感受，精進服務效能(10%)  1、投訴案件數下降率(10%)                  -0.5%       −0.51 %              達成
 
@@ -83,7 +83,8 @@ def test_part4_figures_through_enrolled_laptops_and_syncd(tmp_path):
         # The figures behind it, as docs/KPIS.md lists them.
         doc, k = kpi_json(hq, "--period", "106H1", "--verify")
         assert doc["verify"]["ok"] is True
-        assert doc["score"] == {"achieved": 60, "total": 70, "missing": 0}
+        assert doc["score"] == {"achieved": 60, "total": 70, "missing": 0,
+                                "text": {"zh-TW": "60 / 70", "en": "60 / 70"}}
         assert figure(k["K1"], "count") == 13265 and figure(k["K1"], "count_1y") == 14135
         assert round(figure(k["K1"], "value"), 2) == 473.75
         assert round(figure(k["K1"], "value_1y"), 2) == 504.82

@@ -32,6 +32,10 @@ def test_export_is_byte_for_byte_the_outbox(hq, laptop_factory, tmp_path):
     reg = usb / f"{lp.device}.register.json"
     assert stat.S_IMODE(reg.stat().st_mode) == 0o600
     reg.unlink()
+    # And its signed status report (hq import keeps it for the Devices page).
+    report = usb / f"{lp.device}.status.json"
+    assert json.loads(report.read_text())["unacked_records"] == 10
+    report.unlink()
     files = sorted(usb.iterdir())
     assert [f.name for f in files] == [f"{lp.device}-{n:06d}.bbatch" for n in (1, 2, 3)]
     for f, (seq, blob, sha) in zip(files, lp.query("SELECT seq, bytes, sha256 FROM batches"
@@ -45,6 +49,7 @@ def test_export_is_byte_for_byte_the_outbox(hq, laptop_factory, tmp_path):
     r = export(lp, usb)
     assert "sealed" not in r.out
     reg.unlink()
+    report.unlink()
     assert sorted(usb.iterdir()) == files
     # A folder that is not there (stick not mounted) is an error, not a new folder.
     r = lp.run("export", "--to", tmp_path / "not-mounted", lang="en")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ui_fixtures import XSS, kind_labels, needs_ui, ref_label, world  # noqa: F401
+from ui_fixtures import FORMULA, XSS, kind_labels, needs_ui, ref_label, world  # noqa: F401
 
 pytestmark = needs_ui
 
@@ -166,15 +166,9 @@ def test_the_scorecard_matches_the_kpi_command(reviewer, world, shots):
     card = world.kpi_json("--period", "107-03")
     rows = p.css("#kpi-table tbody tr")
     assert [r.get_attribute("data-kpi") for r in rows] == [k["id"] for k in card["kpis"]]
-    for r, k in zip(rows, card["kpis"]):
-        assert r.find_element("css selector", ".kpi-value").text == k["display"], k["id"]
-        achieved = r.find_element("css selector", ".kpi-achieved")
-        assert ("yes" in achieved.get_attribute("class")) == k["achieved"], k["id"]
-        assert r.find_element("css selector", ".kpi-weight").text == str(k["weight"])
-        assert r.find_element("css selector", ".kpi-weighted").text == \
-            str(k["weight"] if k["achieved"] else 0)
-        assert r.find_element("css selector", ".kpi-target").text == k["target"]["text"]["zh-TW"]
-    assert p.one("#score").text == f"{card['score']['achieved']} / {card['score']['total']}"
+    check_rows(rows, card, "zh-TW")
+    assert p.one("#score").text == card["score"]["text"]["zh-TW"] == \
+        f"{card['score']['achieved']} / {card['score']['total']}"
     assert "107-03" in p.one("#card-period").text
     # A Chart.js chart per KPI, over the twelve months.
     n = p.d.execute_script(
@@ -186,10 +180,82 @@ def test_the_scorecard_matches_the_kpi_command(reviewer, world, shots):
     # Pickers: the year and half as a reader picks them.
     p.go("#/scorecard?period=107H1&org=P06")
     card = world.kpi_json("--period", "107H1", "--org", "P06")
-    assert p.one("#score").text == f"{card['score']['achieved']} / {card['score']['total']}"
+    assert p.one("#score").text == card["score"]["text"]["zh-TW"]
     assert p.one("#pick-g").get_attribute("value") == "half"
     assert "P06" in p.one("#card-org").text
     shots(p.d, "03-scorecard-107H1-P06")
+
+
+def check_rows(rows, card, lang):
+    """The page's scorecard rows against `kpi --format json`: the plan's layout (the goal
+    on its first KPI, spanning its KPIs; KPIs 1、2、3 within the goal), the figures, and
+    a KPI that cannot be computed shown as such, neither achieved nor missed."""
+    goals = {g["id"]: g for g in card["goals"]}
+    for i, (r, k) in enumerate(zip(rows, card["kpis"])):
+        first = i == 0 or card["kpis"][i - 1]["goal"] != k["goal"]
+        cells = r.find_elements("css selector", ".kpi-goal")
+        if first:
+            assert [c.text for c in cells] == [goals[k["goal"]]["label"][lang]], k["id"]
+            assert cells[0].get_attribute("rowspan") == \
+                str(sum(1 for x in card["kpis"] if x["goal"] == k["goal"]))
+        else:
+            assert cells == [], k["id"]
+        assert r.find_element("css selector", ".kpi-label").text.startswith(
+            k["label"][lang]), k["id"]
+        assert r.find_element("css selector", ".kpi-target").text == k["target"]["text"][lang]
+        assert r.find_element("css selector", ".kpi-weight").text == str(k["weight"])
+        achieved = r.find_element("css selector", ".kpi-achieved")
+        cls = achieved.get_attribute("class")
+        if k["ok"]:
+            assert r.find_element("css selector", ".kpi-value").text == k["display"], k["id"]
+            assert ("yes" in cls) == k["achieved"] and "missing" not in cls, k["id"]
+            assert r.find_element("css selector", ".kpi-weighted").text == \
+                str(k["weight"] if k["achieved"] else 0)
+        else:
+            assert k["achieved"] is None
+            words = "無法計算" if lang == "zh-TW" else "cannot be computed"
+            assert achieved.text.startswith(words), (k["id"], achieved.text)
+            assert "未達成" not in achieved.text and "not achieved" not in achieved.text
+            assert "yes" not in cls.split() and "no" not in cls.split() and "missing" in cls
+            assert k["missing"] in achieved.text          # the reason beside it
+            assert r.find_element("css selector", ".kpi-value").text == "—"
+            assert r.find_element("css selector", ".kpi-weighted").text == "—"
+
+
+def test_a_kpi_that_cannot_be_computed_is_neither_achieved_nor_missed(reviewer, world, shots):
+    p = reviewer
+    # A station has no population or headcount of its own: K1 and K6 cannot be computed.
+    card = world.kpi_json("--period", "2018-03", "--org", "P08-S02")
+    gone = [k["id"] for k in card["kpis"] if not k["ok"]]
+    assert gone and len(gone) < len(card["kpis"]), gone
+    n = len(gone)
+    score = f"{card['score']['achieved']} / {card['score']['total']}（{n} 項無法計算）"
+    assert card["score"]["text"]["zh-TW"] == score
+    p.go("#/scorecard?period=2018-03&org=P08-S02")
+    rows = p.wait(lambda: p.css("#kpi-table tbody tr"), what="the scorecard")
+    check_rows(rows, card, "zh-TW")
+    assert p.one("#score").text == score
+    # The CLI says the same words, with the same numbering.
+    table = world.hq.ok("kpi", "--data", world.hq.data, "--period", "2018-03",
+                        "--org", "P08-S02").stdout
+    assert "加權分數：" + score in table.splitlines()
+    for k in card["kpis"]:
+        assert k["label"]["zh-TW"] in table
+    for g in card["goals"]:
+        assert g["label"]["zh-TW"] in table
+    assert "pt" in p.one("#pt-note").text
+    shots(p.d, "02b-scorecard-cannot-be-computed")
+    # English: the same layout and numbers, the same rule.
+    p.one("#lang").click()
+    p.wait(lambda: p.one("#nav-scorecard").text == "Scorecard", what="English labels")
+    p.wait(lambda: "cannot be computed" in p.one("#score").text, what="the English score")
+    en = world.kpi_json("--period", "2018-03", "--org", "P08-S02", "--lang", "en")
+    check_rows(p.css("#kpi-table tbody tr"), en, "en")
+    assert p.one("#score").text == en["score"]["text"]["en"] == \
+        f"{en['score']['achieved']} / {en['score']['total']} ({n} cannot be computed)"
+    shots(p.d, "02c-scorecard-cannot-be-computed-english")
+    p.one("#lang").click()
+    p.wait(lambda: p.one("#nav-scorecard").text == "績效總表", what="zh-TW again")
 
 
 def test_drill_down_from_a_figure_to_a_record(reviewer, world, shots):
@@ -288,7 +354,7 @@ def test_export_csv_from_the_records_page(reviewer, world, shots):
     status, text = p.fetch(href)
     assert status == 200 and text.startswith("\ufeff")
     lines = text[1:].split("\r\n")
-    assert lines[0].startswith('"id","kind","kind_label"')
+    assert lines[0].startswith('"編號","類別（代碼）","類別"')    # headers in the page's language
     want = world.hq.query("SELECT count(*) FROM records WHERE kind = 'parking_citation' AND "
                           "occurred_at LIKE '2018-03%'")[0][0]
     assert len([ln for ln in lines[1:] if ln]) == want
@@ -348,7 +414,8 @@ def test_english_switch_and_sign_out(reviewer, world, shots):
     p.wait(lambda: p.one("#nav-scorecard").text == "Scorecard", what="English labels")
     p.wait(lambda: p.css("#kpi-table"), what="the English scorecard")
     card = world.kpi_json("--period", "2018-03", "--lang", "en")
-    assert p.css("#kpi-table tbody tr td")[1].text.endswith(card["kpis"][0]["title"]["en"])
+    assert p.css("#kpi-table tbody tr td")[1].text.startswith(card["kpis"][0]["label"]["en"])
+    check_rows(p.css("#kpi-table tbody tr"), card, "en")
     shots(p.d, "10-scorecard-english")
     p.one("#lang").click()
     p.one("#signout").click()
@@ -387,3 +454,150 @@ def test_precinct_admin_sees_only_its_precinct(world, shots):
         assert status == 403 and "P08-S02" not in text.replace('"org', "")
     finally:
         stop_browser(d)
+
+
+# ---- labels, not codes: every zh-TW page ----------------------------------------------
+
+def _schema_codes():
+    """Kind names, field names and enum codes of every kind (schema/records)."""
+    import json
+    from conftest import REPO
+    codes = set()
+    for f in (REPO / "schema" / "records").glob("*.json"):
+        k = json.loads(f.read_text())
+        codes.add(k.get("kind", f.stem))
+        for fl in k["fields"]:
+            codes.add(fl["name"])
+            codes.update(str(v["code"]) for v in fl.get("values", []))
+    return codes
+
+
+STATUS_CODES = {"final", "void", "draft", "pending", "active", "revoked", "https", "import",
+                "released", "reviewed", "open", "all", "records", "computed", "plan",
+                "recorded_at", "occurred_at", "true", "false", "null"}
+# What may stand in Latin letters on a zh-TW page: names of things, not words to read.
+ALLOWED_WORDS = {"Beatbook", "English", "SHA", "CSV", "JSON", "HTTPS", "USB", "CSRF", "reviewer",
+                 "p06admin", "RFC", "pt"}     # pt: the KPI unit 百分點, explained on the page
+# Codes shown after a name or as an id: (P06-S03), INT-13, K4, 107H1, r2, hex ids and hashes.
+NOT_WORDS = re.compile(r"[(（][A-Z0-9-]+[)）]|\b(?:[A-Z]+\d*(?:-[A-Z]*\d+)+|[A-Z]\d+|\d+[HQ]\d|[HQ]\d|"
+                       r"[0-9a-f]{6,}(?:-[0-9a-f]+)*|d-[0-9a-z-]+|beatbook status)\b")
+
+
+def latin_words(text):
+    """The Latin-letter words of a zh-TW page's visible text, less the allowed names."""
+    text = NOT_WORDS.sub(" ", text)
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z_]+", text) if w not in ALLOWED_WORDS]
+
+
+def scan_zh(p, name, shots):
+    """Visible text of the page in zh-TW: no kind, field, enum or status code, no English."""
+    assert p.d.execute_script("return document.documentElement.lang") == "zh-TW"
+    text = p.d.execute_script("return document.body.innerText")
+    # typed by people (notes, a device's label, a reviewer's note): data, not labels
+    for typed in (FORMULA, XSS, "crafted laptop", "checked by browser test"):
+        text = text.replace(typed, " ")
+    words = latin_words(text)
+    codes = _schema_codes() | STATUS_CODES
+    bad = sorted({w for w in words if w in codes}) + sorted({w for w in words if w not in codes})
+    shots(p.d, name)
+    where = [ln for ln in text.splitlines() if set(latin_words(ln)) & set(bad)]
+    assert not bad, f"{name}: codes or English on a zh-TW page: {bad}\n" + "\n".join(where[:20])
+
+
+def test_every_zh_tw_page_shows_labels_not_codes(reviewer, world, shots):
+    p = reviewer
+    p.go("#/scorecard?period=107-03")
+    for box in p.css(".card details summary"):
+        box.click()
+    scan_zh(p, "20-scan-scorecard", shots)
+    p.go("#/drill?kpi=K4&figure=numerator&period=107-03")
+    scan_zh(p, "21-scan-drill", shots)
+    counts = p.one("#drill-counts").text
+    for words in [kind_labels("parking_citation"), kind_labels("parking_citation", "segment"),
+                  kind_labels("parking_citation", "method", "stop"),
+                  kind_labels("parking_citation", "method", "remote"),
+                  kind_labels("parking_citation", "source", "police")]:
+        assert words in counts, (words, counts)
+    p.go("#/records?kind=parking_citation&period=107-03")
+    scan_zh(p, "22-scan-records", shots)
+    cell = p.css("#records-table tbody tr td")[1]
+    assert cell.text == "違規停車舉發" and cell.get_attribute("title") == "parking_citation"
+    titles = " ".join(c.get_attribute("title") or "" for c in p.css("#records-table .summary"))
+    assert "method=stop" in titles and "segment=SEG-0602" in titles     # codes on hover
+    rid = world.hq.query("SELECT id FROM records WHERE kind = 'traffic_accident' AND org_unit = "
+                         "'P06-S03' AND occurred_at LIKE '2018-03-15%'")[0][0]
+    p.go(f"#/record/{rid}")
+    scan_zh(p, "23-scan-record", shots)
+    v = p.one('#rec-data tr[data-field="cause"] td.value')
+    assert v.text == kind_labels("traffic_accident", "cause", "failure_to_yield")
+    assert v.get_attribute("title") == "failure_to_yield"
+    p.go("#/devices")
+    scan_zh(p, "24-scan-devices", shots)
+    assert p.one("#devices-table .dev-status").get_attribute("title") in {"active", "pending",
+                                                                           "revoked"}
+    p.go("#/quarantine?state=all")
+    scan_zh(p, "25-scan-quarantine", shots)
+
+
+def test_detector_finds_codes_and_english():
+    assert latin_words("狀態 final · 協和派出所 (P06-S03)") == ["final"]
+    assert latin_words("計入條件: parking_citation where segment in the plan") == [
+        "parking_citation", "where", "segment", "in", "the", "plan"]
+    assert latin_words("K4 列管路段 · 東豐自行車綠廊 (BP-DF) · INT-13 · 版次 2 · 3e4f5a6b") == []
+
+
+def test_record_page_shows_what_each_revision_changed(reviewer, world, shots):
+    """An officer edits a case on the laptop, syncs; the record page's revision table
+    shows the change field by field, old → new, in labels (as `beatbook show` does)."""
+    p = reviewer
+    rid = world.hq.query("SELECT id FROM records WHERE kind = 'criminal_case' AND org_unit = "
+                         "'P06-S03' AND occurred_at LIKE '2018-03-15%' ORDER BY id")[0][0]
+    lp = world.laptops["xiehe"]
+    lp.ok("edit", rid, "category=fraud", "victims=3")
+    lp.sync_once()
+    p.go(f"#/record/{rid}")
+    rows = p.css("#rec-revisions tbody tr")
+    assert len(rows) == 2
+    assert rows[0].find_element("css selector", ".rev-changes").text == "首次登錄"
+    changes = {li.get_attribute("data-field"): li.text
+               for li in rows[1].find_elements("css selector", ".rev-changes li")}
+    cat = kind_labels("criminal_case", "category")
+    assert changes["category"] == (f"{cat}：{kind_labels('criminal_case', 'category', 'theft')}"
+                                   f" → {kind_labels('criminal_case', 'category', 'fraud')}")
+    assert changes["victims"] == f"{kind_labels('criminal_case', 'victims')}：1 → 3"
+    assert set(changes) == {"category", "victims"}
+    scan_zh(p, "26-record-revision-diff", shots)
+    p.one("#lang").click()
+    try:
+        p.wait(lambda: p.one("#rec-kind").text == kind_labels("criminal_case", lang="en"),
+               what="the English record")
+        li = p.one('#rec-revisions .rev-changes li[data-field="category"]')
+        assert li.text == (f"{kind_labels('criminal_case', 'category', lang='en')}: "
+                           f"{kind_labels('criminal_case', 'category', 'theft', 'en')} → "
+                           f"{kind_labels('criminal_case', 'category', 'fraud', 'en')}")
+        shots(p.d, "27-record-revision-diff-english")
+    finally:
+        p.one("#lang").click()
+        p.wait(lambda: p.one("#nav-scorecard").text == "績效總表", what="zh-TW again")
+
+
+def test_lists_fit_a_phone_screen(reviewer, world, shots):
+    """At 390 px the lists wrap into cards instead of scrolling sideways."""
+    p = reviewer
+    rid = world.record_of("P06", "traffic_accident")
+    pages = [("#/records?period=107-03", "30-phone-records"),
+             ("#/drill?kpi=K4&figure=numerator&period=107-03", "31-phone-drill"),
+             (f"#/record/{rid}", "32-phone-record"),
+             ("#/devices", "33-phone-devices"), ("#/quarantine?state=all", "34-phone-quarantine")]
+    size = p.d.get_window_size()
+    p.d.set_window_size(390, 844)
+    try:
+        width = p.d.execute_script("return window.innerWidth")
+        assert width <= 390
+        for hash_, name in pages:
+            p.go(hash_)
+            scroll = p.d.execute_script("return document.documentElement.scrollWidth")
+            shots(p.d, name)
+            assert scroll <= width, f"{hash_}: {scroll} px wide on a {width} px screen"
+    finally:
+        p.d.set_window_size(size["width"], size["height"])

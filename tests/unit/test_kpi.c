@@ -642,6 +642,20 @@ static void test_missing_inputs_are_named(void **state)
         assert_false(card.results[i].ok);
     expect_missing(&card.results[0], "no records of criminal cases in 2016H1");
     expect_missing(&card.results[3], "no records of illegal-parking citations in 2017H1");
+    /* Uncomputable KPIs count neither as achieved nor as missed, and the score says so. */
+    {
+        char line[120];
+        cJSON *j = bb_kpi_card_json(&card, cat), *k0;
+        assert_non_null(j);
+        k0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "kpis"), 0);
+        assert_true(cJSON_IsNull(cJSON_GetObjectItem(k0, "achieved")));
+        assert_true(cJSON_IsFalse(cJSON_GetObjectItem(k0, "ok")));
+        assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j,
+                            "score"), "text"), "zh-TW")->valuestring, "0 / 70（6 項無法計算）");
+        cJSON_Delete(j);
+        bb_kpi_score_text(&card, BB_LANG_EN, line, sizeof line);
+        assert_string_equal(line, "0 / 70 (6 cannot be computed)");
+    }
     r = eval_lang(f, "2017H1", "TC", "K6", BB_LANG_ZH);
     expect_missing(r, "員警遭投訴（服務態度）件數 在 105H1 沒有任何紀錄");
     /* An org unit outside the plan is an error, not a scorecard. */
@@ -755,6 +769,32 @@ static void test_part4_from_its_counts(void **state)
     assert_non_null(j);
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "score"), "achieved")->valueint,
                      60);
+    /* Part 4's numbering and one unit per figure: a target is written in its value's unit. */
+    {
+        static const char *const labels[] = {
+            "1、每十萬人刑事案件發生率(10%)", "2、刑案破獲率(15%)", "1、易肇事路口改善完成率(10%)",
+            "2、取締重大違規停車成長率(10%)", "3、道路違規施工查察取締案件數下降率(15%)",
+            "1、投訴案件數下降率(10%)"};
+        char s[600];
+        bb_kpi_goal_label(card.results[4].kpi->goal, BB_LANG_ZH, s, sizeof s);
+        assert_string_equal(s, "二、精進交通執法，促進交通順暢(35%)");
+        bb_kpi_goal_label(card.results[5].kpi->goal, BB_LANG_EN, s, sizeof s);
+        assert_string_equal(s, "三. Care how the public feels, better service (10 %)");
+        for (i = 0; i < 6; i++) {
+            const struct bb_plan_kpi *k = card.results[i].kpi;
+            int pt = strcmp(k->unit, "pt") == 0;
+            bb_kpi_label(k, BB_LANG_ZH, s, sizeof s);
+            assert_string_equal(s, labels[i]);
+            assert_true(pt == (strcmp(k->id, "K2") == 0 || strcmp(k->id, "K4") == 0));
+            assert_true(!strstr(card.results[i].display, pt ? " %" : "pt") || i == 1);
+            assert_non_null(strstr(k->target_text.zh, pt ? "pt" : "%"));
+            assert_non_null(strstr(k->target_text.en, pt ? "pt" : "%"));
+            assert_null(strstr(k->target_text.zh, pt ? "%" : "pt"));
+            assert_null(strstr(k->target_text.en, pt ? "%" : "pt"));
+        }
+        assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j,
+                            "score"), "text"), "zh-TW")->valuestring, "60 / 70");
+    }
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "period"), "roc")->valuestring,
                         "106H1");
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "period"),

@@ -102,8 +102,16 @@ static void test_builtin_plan_is_part_2(void **state)
         assert_string_equal(bb_plan_kpi_at(p, i)->title.zh, titles[i]);
         assert_int_equal(bb_plan_kpi_at(p, i)->weight, weights[i]);
     }
-    /* The fifth KPI is numbered 四 under G2 in Part 2. */
-    assert_string_equal(bb_plan_kpi(p, "K5")->number, "四");
+    /* Numbered as the plan's Part 4 numbers them: goals 一、二、三, KPIs 1、2、3 within
+     * each goal (Part 2 numbers the fifth KPI 四 under G2; one indicator was dropped). */
+    {
+        static const char *const nums[] = {"1", "2", "1", "2", "3", "1"};
+        for (i = 0; i < 6; i++)
+            assert_string_equal(bb_plan_kpi_at(p, i)->number, nums[i]);
+        assert_string_equal(bb_plan_goal_at(p, 0)->number, "一");
+        assert_string_equal(bb_plan_goal_at(p, 1)->number, "二");
+        assert_string_equal(bb_plan_goal_at(p, 2)->number, "三");
+    }
     k = bb_plan_kpi(p, "K1");
     assert_int_equal(k->method, BB_KPI_PER_CAPITA_CHANGE);
     assert_true(k->baseline == 1037.71);
