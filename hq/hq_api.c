@@ -2042,19 +2042,26 @@ static void table(struct buf *b, const cJSON *items, const struct col *cols, enu
 }
 
 /* A scorecard: one row per KPI, as the Part 4 table reads. */
-static void scorecard(struct buf *b, const cJSON *card)
+static void scorecard(struct buf *b, const cJSON *card, enum bb_lang hlang, int codes)
 {
-    static const char *const head[] = {"goal", "number", "kpi", "title", "value", "display",
-                                       "baseline", "target", "achieved", "weight",
-                                       "weighted_score", "missing", "period", "org", NULL};
+    /* Headers as the Part 4 table names them, or their codes (header=codes). */
+    static const struct { const char *code, *zh, *en; } head[] = {
+        {"goal", "策略績效目標", "Strategic goal"}, {"number", "編號", "No."},
+        {"kpi", "指標代碼", "KPI"}, {"title", "衡量指標", "Measure"},
+        {"value", "實際值", "Value"}, {"display", "實際值（顯示）", "Value (shown)"},
+        {"baseline", "基準值", "Baseline"}, {"target", "原訂目標值", "Target"},
+        {"achieved", "達成情形", "Achieved"}, {"weight", "權重", "Weight"},
+        {"weighted_score", "加權分數", "Weighted score"}, {"missing", "無法計算原因",
+                                                         "Why it cannot be computed"},
+        {"period", "期間", "Period"}, {"org", "單位", "Org unit"}, {NULL, NULL, NULL}};
     static const char *const cmp[] = {"baseline", "value_1y", "average", "count_1y", NULL};
     const char *lang = bb_json_str(card, "lang");
     const char *lk = lang && strcmp(lang, "en") == 0 ? "en" : "zh-TW";
     const cJSON *k, *title, *f, *g, *prev = NULL;
     size_t i;
 
-    for (i = 0; head[i]; i++)
-        cell(b, head[i], i == 0);
+    for (i = 0; head[i].code; i++)
+        cell(b, codes ? head[i].code : hlang == BB_LANG_EN ? head[i].en : head[i].zh, i == 0);
     put(b, "\r\n", 2);
     cJSON_ArrayForEach(k, cJSON_GetObjectItem(card, "kpis")) {
         const cJSON *base = NULL, *goal = NULL;
@@ -2098,7 +2105,7 @@ static void scorecard(struct buf *b, const cJSON *card)
         const char *line = bb_json_str(cJSON_GetObjectItem(dig(card, "score"), "text"), lk);
         cell(b, "", 1);
         cell(b, "", 0);
-        cell(b, "weighted score", 0);
+        cell(b, codes ? "weighted score" : hlang == BB_LANG_EN ? "Weighted score" : "加權總分", 0);
         cell(b, line ? line : "", 0);
         put(b, "\r\n", 2);
     }
@@ -2294,7 +2301,7 @@ char *hq_api_csv(const cJSON *answer, const char *what, enum bb_lang lang, int c
 
     put(&b, "\xEF\xBB\xBF", 3);       /* BOM: Excel reads the file as UTF-8 */
     if (strcmp(what, "kpi") == 0)
-        scorecard(&b, answer);
+        scorecard(&b, answer, lang, codes);
     else if (strcmp(what, "devices") == 0)
         table(&b, cJSON_GetObjectItem(answer, "items"), dev_cols, lang, codes);
     else if (strcmp(what, "quarantine") == 0)

@@ -123,8 +123,11 @@
    * each cell carries its column's heading in data-label. */
   function cardify(table) {
     const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
-    for (const tr of table.querySelectorAll('tbody tr'))
-      [...tr.children].forEach((td, i) => td.setAttribute('data-label', heads[i] || ''));
+    /* A row under a rowspan cell (the scorecard's goal) lacks its leading cells. */
+    for (const tr of table.querySelectorAll('tbody tr')) {
+      const skip = Math.max(0, heads.length - tr.children.length);
+      [...tr.children].forEach((td, i) => td.setAttribute('data-label', heads[i + skip] || ''));
+    }
     table.classList.add('list');
     return table;
   }
@@ -396,7 +399,7 @@
         el('td', { class: 'num kpi-weighted' }, k.ok ? (k.achieved ? k.weight : 0) : '—')));
     });
     table.append(tbody);
-    put(box, table);
+    put(box, cardify(table));   /* cards on a phone, a table on a laptop */
     if (card.kpis.some((k) => k.unit === 'pt'))
       put(box, el('p', { class: 'note', id: 'pt-note' }, t('pt_note')));
 

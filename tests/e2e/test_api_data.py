@@ -278,7 +278,15 @@ def test_csv_is_excel_safe_utf8_with_bom(world):
     assert status == 200 and body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(body[3:].decode(), newline="")))
     card = world.kpi_json("--period", "107-03")
-    assert rows[0][:5] == ["goal", "number", "kpi", "title", "value"]
+    # Headers as the plan's Part 4 table names them; the codes with header=codes.
+    assert rows[0][:5] == ["策略績效目標", "編號", "指標代碼", "衡量指標", "實際值"]
+    _, _, en = w.request("GET", "/v1/kpi", {"period": "107-03", "format": "csv", "lang": "en"})
+    assert next(csv.reader(io.StringIO(en[3:].decode())))[:5] == \
+        ["Strategic goal", "No.", "KPI", "Measure", "Value"]
+    _, _, coded = w.request("GET", "/v1/kpi", {"period": "107-03", "format": "csv",
+                                               "header": "codes"})
+    assert next(csv.reader(io.StringIO(coded[3:].decode())))[:5] == \
+        ["goal", "number", "kpi", "title", "value"]
     assert [r[2] for r in rows[1:7]] == [k["id"] for k in card["kpis"]]
     safe = lambda s: "'" + s if s[0] in "=+-@" else s            # "+45.18 pt" is neutralised
     assert [r[5] for r in rows[1:7]] == [safe(k["display"]) for k in card["kpis"]]
