@@ -83,6 +83,14 @@ bb_err col_cmd_verify_hq(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *
 bb_err col_init_enrolled(struct col_ctx *ctx, const char *officer, const char *file,
                          bb_errbuf *eb);
 
+/*
+ * The outbox settings (syncd.conf, or --config FILE) with --days N, when
+ * given, as the retention for purging (col_sync.c; `purge` and `import`).
+ */
+struct bb_outbox_config;
+bb_err col_retention(struct col_ctx *ctx, const char *cmd, const char *config, const char *days,
+                     struct bb_outbox_config *conf, bb_errbuf *eb);
+
 /* Print the sync part of `beatbook status` from bb_outbox_summary() (col_sync.c). */
 void col_print_outbox(struct col_ctx *ctx, const cJSON *sum);
 

@@ -14,6 +14,7 @@
 #include "bb_db.h"
 #include "bb_json.h"
 #include "bb_outbox.h"
+#include "bb_time.h"
 #include "bb_refbundle.h"
 #include "bb_sign.h"
 
@@ -111,26 +112,8 @@ bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     if (optind + 1 < argc)
         return col_usage(ctx, eb, "import", T(ctx, "unexpected argument", "多了參數"));
     dir = argv[optind];
-    {
-        char def[4200];
-        bb_outbox_config_defaults(&conf);
-        if (!config)
-            snprintf(def, sizeof def, "%s/%s", ctx->home, BB_OUTBOX_CONF_FILE);
-        if ((err = bb_outbox_config_load_lang(config ? config : def, !config, ctx->lang, &conf,
-                                              eb)) != BB_OK)
-            return err;
-    }
-    if (days) {
-        char *end;
-        long v;
-        errno = 0;
-        v = strtol(days, &end, 10);
-        if (errno || end == days || *end || v < 0 || v > 3650)
-            return bb_fail(eb, BB_ERR_USAGE,
-                           T(ctx, "import: --days \"%s\": give a number of days from 0 to 3650",
-                             "import：--days「%s」：請給 0 到 3650 之間的天數"), days);
-        conf.retention_days = v;
-    }
+    if ((err = col_retention(ctx, "import", config, days, &conf, eb)) != BB_OK)
+        return err;
     if ((err = col_store_open(ctx->home, 0, &st, eb)) != BB_OK)
         return err;
     if ((err = bb_outbox_open(st->db, ctx->home, &ob, eb)) != BB_OK)
@@ -272,7 +255,9 @@ bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
             goto out;
         }
     }
-    if ((err = bb_outbox_purge(ob, conf.retention_days, ctx->now, &purged, eb)) != BB_OK)
+    /* Now, not when the command started: the receipts were acknowledged just now, and a
+     * retention of 0 days must free them even when the second has turned since. */
+    if ((err = bb_outbox_purge(ob, conf.retention_days, bb_time_now(), &purged, eb)) != BB_OK)
         goto out;
     printf(T(ctx, "receipts: %ld applied, %ld already here (%ld record(s) rejected by HQ: see "
                   "beatbook status)\n",

@@ -37,6 +37,25 @@ static bb_err load_config(struct col_ctx *ctx, const char *path, struct bb_outbo
     return bb_outbox_config_load_lang(def, 1, ctx->lang, c, eb);
 }
 
+bb_err col_retention(struct col_ctx *ctx, const char *cmd, const char *config, const char *days,
+                     struct bb_outbox_config *conf, bb_errbuf *eb)
+{
+    char *end;
+    long d;
+    bb_err err;
+
+    if ((err = load_config(ctx, config, conf, eb)) != BB_OK || !days)
+        return err;
+    errno = 0;
+    d = strtol(days, &end, 10);
+    if (errno || end == days || *end || d < 0 || d > 3650)
+        return bb_fail(eb, BB_ERR_USAGE,
+                       T(ctx, "%s: --days \"%s\": give a number of days from 0 to 3650",
+                         "%s：--days「%s」：請給 0 到 3650 之間的天數"), cmd, days);
+    conf->retention_days = d;
+    return BB_OK;
+}
+
 /* Open the store for writing and its outbox. */
 static bb_err open_outbox(struct col_ctx *ctx, col_store **st, bb_outbox **ob, bb_errbuf *eb)
 {
@@ -240,19 +259,8 @@ bb_err col_cmd_purge(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     }
     if (optind < argc)
         return col_usage(ctx, eb, "purge", T(ctx, "unexpected argument", "多了參數"));
-    if ((err = load_config(ctx, config, &conf, eb)) != BB_OK)
+    if ((err = col_retention(ctx, "purge", config, days, &conf, eb)) != BB_OK)
         return err;
-    if (days) {
-        char *end;
-        long d;
-        errno = 0;
-        d = strtol(days, &end, 10);
-        if (errno || end == days || *end || d < 0 || d > 3650)
-            return bb_fail(eb, BB_ERR_USAGE,
-                           T(ctx, "purge: --days \"%s\": give a number of days from 0 to 3650",
-                             "purge：--days「%s」：請給 0 到 3650 之間的天數"), days);
-        conf.retention_days = d;
-    }
     if ((err = open_outbox(ctx, &st, &ob, eb)) != BB_OK)
         return err;
     if ((err = bb_outbox_purge(ob, conf.retention_days, ctx->now, &r, eb)) == BB_OK)
