@@ -426,6 +426,13 @@ static int gate(struct ui *ui, struct req *r, struct MHD_Connection *c, const ch
     long long cl;
 
     r->route = strncmp(url, "/api/", 5) == 0 ? R_API : R_FILE;
+    if (bb_httpd_has_control(url, strlen(url))) {
+        /* An encoded NUL (bb_httpd_unescape shows it) or control character: refused. */
+        *ret = send_error(r, c, 400, "bad_request", "%s",
+                          en ? "the path holds a NUL or control character"
+                             : "路徑含有 NUL 或控制字元");
+        return 1;
+    }
     if (!host_ok(ui, c)) {
         *ret = send_error(r, c, 403, "wrong_host", "%s",
                           en ? "this server answers only at 127.0.0.1 and localhost on its own port"
@@ -718,6 +725,7 @@ static bb_err start_server(struct ui *ui, unsigned port, bb_errbuf *eb)
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
         MHD_OPTION_NOTIFY_COMPLETED, completed, ui,
+        MHD_OPTION_UNESCAPE_CALLBACK, bb_httpd_unescape, NULL,
         MHD_OPTION_END);
     if (!ui->daemon)
         return bb_fail(eb, BB_ERR_UNAVAILABLE,

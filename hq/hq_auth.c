@@ -334,7 +334,8 @@ bb_err hq_user_set_disabled(sqlite3 *db, const char *name, int disabled, bb_errb
 
 bb_err hq_user_set_password(sqlite3 *db, const char *name, const char *pw_hash, bb_errbuf *eb)
 {
-    return user_update(db, name, "UPDATE users SET pw_hash = ?2 WHERE id = ?1", pw_hash, 0, 0,
+    /* A new password means the old one may be known: its API tokens go with its sessions. */
+    return user_update(db, name, "UPDATE users SET pw_hash = ?2 WHERE id = ?1", pw_hash, 0, 1,
                        "user_password", eb);
 }
 

@@ -94,7 +94,8 @@ bb_err hq_user_list(sqlite3 *db, struct hq_user **list, size_t *n, bb_errbuf *eb
  */
 bb_err hq_user_set_disabled(sqlite3 *db, const char *name, int disabled, bb_errbuf *eb);
 
-/* A new password hash for a user (own transaction; ends its sessions).  Audited. */
+/* A new password hash for a user (own transaction; ends its sessions and deletes its
+ * API tokens: whoever knew the old password may have made one).  Audited. */
 bb_err hq_user_set_password(sqlite3 *db, const char *name, const char *pw_hash,
                             bb_errbuf *eb);
 

@@ -43,7 +43,7 @@ static void help(FILE *out)
           "list      users, roles, org units, last sign-in\n"
           "disable   refuse the user's sign-ins; ends its sessions and API tokens\n"
           "enable    let a disabled user sign in again\n"
-          "password  set a new password (ends the user's sessions)\n"
+          "password  set a new password (ends the user's sessions and revokes its API tokens)\n"
           "token     print a new API token for the user (Authorization: Bearer TOKEN);\n"
           "          valid N days (default 30, at most 366); shown once, stored hashed\n"
           "\n"
@@ -349,7 +349,7 @@ static bb_err cmd_one(const char *verb, int argc, char **argv, bb_errbuf *eb)
                 err = hq_user_set_password(db, u.name, hash, eb);
             mbedtls_platform_zeroize(hash, sizeof hash);
             if (err == BB_OK)
-                printf("user %s: new password set (sessions ended)\n", u.name);
+                printf("user %s: new password set (sessions ended, API tokens revoked)\n", u.name);
         }
     } else {
         if ((err = hq_token_create(db, argv[optind], label, (int)days, token, eb)) == BB_OK) {

@@ -127,6 +127,13 @@ static void route(struct req *r, struct MHD_Connection *c, const char *url, cons
     int post = strcmp(method, "POST") == 0;
     long long cl = bb_httpd_content_length(c);
 
+    if (bb_httpd_has_control(url, strlen(url))) {
+        /* An encoded NUL (made visible by bb_httpd_unescape) or control character in
+         * the path: /ui/app.js%00.html must not be served as /ui/app.js. */
+        hq_answer_error(&r->ans, 400, "bad_request",
+                        "the path holds a NUL or control character");
+        return;
+    }
     if (strcmp(url, "/healthz") == 0) {
         r->route = R_HEALTHZ;
         if (!get)
@@ -489,6 +496,7 @@ bb_err hq_server_start(struct hq_home *h, const char *listen, hq_server **out,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->conf.timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
         MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, bb_httpd_unescape, NULL,
         MHD_OPTION_END);
     if (!s->daemon) {
         hq_server_stop(s);

@@ -4,6 +4,7 @@
  * from hq_auth.
  */
 #include "hq_web.h"
+#include "bb_httpd.h"
 #include "hq_api.h"
 #include "hq_auth.h"
 #include "hq_store.h"
@@ -248,7 +249,7 @@ static const char **slot(struct params *p, const char *k)
 }
 
 static enum MHD_Result each_param(void *cls, enum MHD_ValueKind kind, const char *k,
-                                  const char *v)
+                                  size_t klen, const char *v, size_t vlen)
 {
     struct params *p = cls;
     const char **s;
@@ -256,6 +257,14 @@ static enum MHD_Result each_param(void *cls, enum MHD_ValueKind kind, const char
     (void)kind;
     if (p->bad)
         return MHD_NO;
+    /* %00 would otherwise cut a value silently (org=P06%00P08 read as P06): refuse. */
+    if ((k && bb_httpd_has_control(k, klen)) || (v && bb_httpd_has_control(v, vlen))) {
+        snprintf(p->what, sizeof p->what, "%s",
+                 p->ml == BB_LANG_EN ? "a query parameter holds a NUL or control character"
+                                     : "查詢參數含有 NUL 或控制字元");
+        p->bad = 1;
+        return MHD_NO;
+    }
     if (++p->count > PARAMS_MAX) {
         snprintf(p->what, sizeof p->what, "%s",
                  p->ml == BB_LANG_EN ? "too many query parameters" : "查詢參數過多");
@@ -292,7 +301,7 @@ static int read_params(struct rq *q, const char *const *allowed, struct resp *rs
     p.format = &q->format;
     p.lang = &lang;
     p.ml = q->lang;
-    MHD_get_connection_values(q->c, MHD_GET_ARGUMENT_KIND, each_param, &p);
+    MHD_get_connection_values_n(q->c, MHD_GET_ARGUMENT_KIND, each_param, &p);
     if (p.bad) {
         werr(rs, 400, "bad_request", "%s", p.what);
         return -1;

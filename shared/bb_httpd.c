@@ -51,6 +51,46 @@ long long bb_httpd_content_length(struct MHD_Connection *c)
     return *end ? -1 : (long long)n;
 }
 
+int bb_httpd_has_control(const char *text, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+            return 1;
+    return 0;
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+size_t bb_httpd_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    char *in = s, *out = s;
+
+    (void)cls;
+    (void)c;
+    while (*in) {
+        int hi, lo;
+        if (*in == '%' && (hi = hexval(in[1])) >= 0 && (lo = hexval(in[2])) >= 0) {
+            char ch = (char)(hi * 16 + lo);
+            *out++ = ch == '\0' ? (char)0x7f : ch;
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 void bb_httpd_log(void *cls, const char *fmt, va_list ap)
 {
     char line[512];

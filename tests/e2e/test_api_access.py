@@ -184,3 +184,19 @@ def test_record_text_comes_back_as_data(world):
     assert hdrs["x-content-type-options"] == "nosniff"
     doc = json.loads(body)
     assert doc["record"]["data"]["topic"] == XSS
+
+
+@pytest.mark.parametrize("query", ["period=107-03&org=P06%00P08", "period=107%0003",
+                                   "period=107-03&org=P06%0A", "period=107-03&lang=en%00"])
+def test_an_encoded_nul_or_control_character_in_a_parameter_is_400(world, query):
+    """%00 would cut a value silently (org=P06%00P08 read as P06): refused instead."""
+    w = world.web("p06admin")
+    status, _, body = w.request("GET", "/v1/kpi?" + query)
+    assert status == 400, body
+    assert "NUL" in json.loads(body)["message"]
+
+
+@pytest.mark.parametrize("path", ["/ui/app.js%00.html", "/v1/kpi%00", "/ui/%0aapp.js"])
+def test_an_encoded_nul_in_the_path_is_400(world, path):
+    status, _, body = world.web("reviewer").request("GET", path)
+    assert status == 400, (path, status, body[:200])

@@ -278,3 +278,20 @@ def test_user_commands_never_take_a_password_on_the_command_line(world, tmp_path
 def hq_bin():
     from sync_fixtures import HQ_BIN
     return HQ_BIN
+
+
+def test_a_password_change_revokes_the_users_api_tokens(world, tmp_path):
+    """Whoever knew the old password may have made a token: a new password ends both."""
+    hq = world.hq
+    first, second = tmp_path / "first.pw", tmp_path / "second.pw"
+    first.write_text("a-first-long-password\n")
+    second.write_text("a-second-long-password\n")
+    hq.ok("user", "add", "--data", hq.data, "--name", "rotated", "--role", "hq",
+          "--password-file", first)
+    token = hq.ok("user", "token", "rotated", "--data", hq.data).stdout.strip()
+    other = hq.ok("user", "token", "reviewer", "--data", hq.data).stdout.strip()
+    assert Web(hq, token=token).get("/v1/kpi", period="107-03")[0] == 200
+    p = hq.ok("user", "password", "rotated", "--password-file", second, "--data", hq.data)
+    assert "API tokens revoked" in p.stdout
+    assert Web(hq, token=token).get("/v1/kpi", period="107-03")[0] == 401
+    assert Web(hq, token=other).get("/v1/kpi", period="107-03")[0] == 200   # others' stay

@@ -77,6 +77,13 @@ def test_without_secret_or_cookie_everything_is_403(store, ui):
     assert store.counts() == (0, 0)
 
 
+def test_an_encoded_nul_in_the_path_is_400(store, ui):
+    c = ui.client()
+    assert c.raw("GET", "/app.js")[0] == 200
+    for path in ("/app.js%00.html", "/api/records%00", "/%0aindex.html"):
+        assert c.raw("GET", path)[0] == 400, path
+
+
 def test_secret_becomes_an_httponly_strict_cookie(store, ui):
     c = ui.client(enter=False)
     status, hdrs, body = c.raw("GET", f"/?s={ui.secret}")
