@@ -390,6 +390,22 @@ static bb_err count_failure(sqlite3 *db, const char *key, int max, int64_t now, 
     return step_done(db, st, "count a failed sign-in", eb);
 }
 
+/* Take back the failure counted for an attempt that turned out right (the address). */
+static bb_err uncount_failure(sqlite3 *db, const char *key, int max, bb_errbuf *eb)
+{
+    sqlite3_stmt *st;
+    bb_err err;
+
+    if ((err = bb_db_prepare(db,
+            "UPDATE signin_failures SET failures = max(failures - 1, 0), "
+            "  locked_until = CASE WHEN failures - 1 < ?2 THEN 0 ELSE locked_until END "
+            "WHERE key = ?1", &st, eb)) != BB_OK)
+        return err;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, max);
+    return step_done(db, st, "take back a sign-in attempt", eb);
+}
+
 static bb_err clear_failures(sqlite3 *db, const char *key, int64_t now, bb_errbuf *eb)
 {
     sqlite3_stmt *st;
@@ -470,17 +486,32 @@ bb_err hq_auth_signin(sqlite3 *db, const char *name, const char *pw, const char 
     snprintf(ukey, sizeof ukey, "user:%s", valid_name ? name : "");
     snprintf(akey, sizeof akey, "addr:%.70s", addr);
 
-    /* Locked?  Then the password is not even looked at. */
+    /*
+     * Locked?  Then the password is not even looked at.  Otherwise the attempt
+     * is counted as a failure now, in the same write transaction as the check,
+     * and taken back if the password is right: so parallel guesses cannot all
+     * pass the check before any of them is counted (exactly HQ_SIGNIN_USER_MAX
+     * verifications, however many arrive at once).
+     */
+    if ((err = bb_db_begin(db, eb)) != BB_OK)
+        return err;
     if ((err = locked_for(db, akey, now, &left_addr, eb)) != BB_OK ||
         (valid_name && (err = locked_for(db, ukey, now, &left_user, eb)) != BB_OK))
-        return err;
+        goto fail;
     if (left_addr || left_user) {
         *result = left_addr ? HQ_SIGNIN_LOCKED_ADDR : HQ_SIGNIN_LOCKED_USER;
         *retry_after = left_addr > left_user ? left_addr : left_user;
         snprintf(detail, sizeof detail, "user=%s address=%.64s reason=%s", audit_name(name),
                  addr, left_addr ? "address_locked" : "user_locked");
-        return hq_audit(db, "web", "signin_failed", NULL, detail, eb);
+        if ((err = hq_audit(db, "web", "signin_failed", NULL, detail, eb)) != BB_OK ||
+            (err = bb_db_commit(db, eb)) != BB_OK)
+            goto fail;
+        return BB_OK;
     }
+    if ((valid_name && (err = count_failure(db, ukey, HQ_SIGNIN_USER_MAX, now, eb)) != BB_OK) ||
+        (err = count_failure(db, akey, HQ_SIGNIN_ADDR_MAX, now, eb)) != BB_OK ||
+        (err = bb_db_commit(db, eb)) != BB_OK)
+        goto fail;
 
     if (valid_name) {
         if ((err = bb_db_prepare(db, "SELECT " USER_COLS ", u.pw_hash FROM users u "
@@ -509,11 +540,10 @@ bb_err hq_auth_signin(sqlite3 *db, const char *name, const char *pw, const char 
     if ((err = bb_db_begin(db, eb)) != BB_OK)
         return err;
     if (!match) {
+        /* Already counted above. */
         snprintf(detail, sizeof detail, "user=%s address=%.64s reason=%s", audit_name(name),
                  addr, have_user && u->disabled ? "disabled" : "bad_password");
-        if ((valid_name && (err = count_failure(db, ukey, HQ_SIGNIN_USER_MAX, now, eb)) != BB_OK) ||
-            (err = count_failure(db, akey, HQ_SIGNIN_ADDR_MAX, now, eb)) != BB_OK ||
-            (err = hq_audit(db, "web", "signin_failed", NULL, detail, eb)) != BB_OK ||
+        if ((err = hq_audit(db, "web", "signin_failed", NULL, detail, eb)) != BB_OK ||
             (err = bb_db_commit(db, eb)) != BB_OK)
             goto fail;
         memset(u, 0, sizeof *u);
@@ -525,6 +555,7 @@ bb_err hq_auth_signin(sqlite3 *db, const char *name, const char *pw, const char 
     }
     snprintf(detail, sizeof detail, "user=%s address=%.64s", u->name, addr);
     if ((err = clear_failures(db, ukey, now, eb)) != BB_OK ||
+        (err = uncount_failure(db, akey, HQ_SIGNIN_ADDR_MAX, eb)) != BB_OK ||
         (err = session_insert(db, u->id, addr, now, session, eb)) != BB_OK ||
         (err = bb_db_prepare(db, "UPDATE users SET last_signin = ?2 WHERE id = ?1", &st,
                              eb)) != BB_OK)

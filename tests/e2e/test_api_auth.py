@@ -295,3 +295,25 @@ def test_a_password_change_revokes_the_users_api_tokens(world, tmp_path):
     assert "API tokens revoked" in p.stdout
     assert Web(hq, token=token).get("/v1/kpi", period="107-03")[0] == 401
     assert Web(hq, token=other).get("/v1/kpi", period="107-03")[0] == 200   # others' stay
+
+
+def test_parallel_wrong_passwords_get_exactly_five_checks(tmp_path):
+    """The lockout check and the count are one step: 19 guesses at once cannot all pass
+    the check before any is counted (8 of 19 were verified before)."""
+    from concurrent.futures import ThreadPoolExecutor
+    world = UIWorld(tmp_path)
+    world.hq.init()
+    world.hq.start()
+    try:
+        world.add_user("reviewer", "--role", "hq")
+        with ThreadPoolExecutor(max_workers=19) as pool:
+            codes = list(pool.map(lambda _: Web(world.hq).signin("reviewer", "wrong password")[0],
+                                  range(19)))
+        assert sorted(set(codes)) == [401, 429] and codes.count(401) == 5, codes
+        checked = world.hq.query("SELECT count(*) FROM audit WHERE action = 'signin_failed' "
+                                 "AND detail LIKE '%reason=bad_password%'")[0][0]
+        assert checked == 5
+        # The right password is refused while locked, and nothing was half-counted.
+        assert Web(world.hq).signin("reviewer")[0] == 429
+    finally:
+        world.stop()
