@@ -91,6 +91,13 @@ struct bb_outbox_config;
 bb_err col_retention(struct col_ctx *ctx, const char *cmd, const char *config, const char *days,
                      struct bb_outbox_config *conf, bb_errbuf *eb);
 
+/* Open the store for writing and its outbox, in the officer's language (col_sync.c);
+ * on failure both are closed. */
+struct col_store;
+struct bb_outbox;
+bb_err col_open_outbox(struct col_ctx *ctx, struct col_store **st, struct bb_outbox **ob,
+                       bb_errbuf *eb);
+
 /* Print the sync part of `beatbook status` from bb_outbox_summary() (col_sync.c). */
 void col_print_outbox(struct col_ctx *ctx, const cJSON *sum);
 

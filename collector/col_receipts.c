@@ -114,11 +114,8 @@ bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     dir = argv[optind];
     if ((err = col_retention(ctx, "import", config, days, &conf, eb)) != BB_OK)
         return err;
-    if ((err = col_store_open(ctx->home, 0, &st, eb)) != BB_OK)
+    if ((err = col_open_outbox(ctx, &st, &ob, eb)) != BB_OK)
         return err;
-    if ((err = bb_outbox_open(st->db, ctx->home, &ob, eb)) != BB_OK)
-        goto out;
-    bb_outbox_set_lang(ob, ctx->lang);
     if ((err = bb_outbox_require_enrollment(ob, T(ctx, "importing HQ's receipts",
                                                   "匯入總局的回執"), eb)) != BB_OK)
         goto out;

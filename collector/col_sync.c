@@ -56,8 +56,7 @@ bb_err col_retention(struct col_ctx *ctx, const char *cmd, const char *config, c
     return BB_OK;
 }
 
-/* Open the store for writing and its outbox. */
-static bb_err open_outbox(struct col_ctx *ctx, col_store **st, bb_outbox **ob, bb_errbuf *eb)
+bb_err col_open_outbox(struct col_ctx *ctx, col_store **st, bb_outbox **ob, bb_errbuf *eb)
 {
     bb_err err;
 
@@ -128,7 +127,7 @@ bb_err col_cmd_seal(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         return col_usage(ctx, eb, "seal", T(ctx, "unexpected argument", "多了參數"));
     if ((err = load_config(ctx, config, &conf, eb)) != BB_OK)
         return err;
-    if ((err = open_outbox(ctx, &st, &ob, eb)) != BB_OK)
+    if ((err = col_open_outbox(ctx, &st, &ob, eb)) != BB_OK)
         return err;
     if ((err = bb_outbox_seal(ob, &conf, &r, eb)) == BB_OK) {
         if (r.batches == 0)
@@ -190,7 +189,7 @@ bb_err col_cmd_export(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                            "必須指定 --to DIR（隨身碟上的資料夾）"));
     if ((err = load_config(ctx, config, &conf, eb)) != BB_OK)
         return err;
-    if ((err = open_outbox(ctx, &st, &ob, eb)) != BB_OK)
+    if ((err = col_open_outbox(ctx, &st, &ob, eb)) != BB_OK)
         return err;
     if ((err = bb_outbox_seal(ob, &conf, &r, eb)) != BB_OK)
         goto out;
@@ -261,7 +260,7 @@ bb_err col_cmd_purge(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         return col_usage(ctx, eb, "purge", T(ctx, "unexpected argument", "多了參數"));
     if ((err = col_retention(ctx, "purge", config, days, &conf, eb)) != BB_OK)
         return err;
-    if ((err = open_outbox(ctx, &st, &ob, eb)) != BB_OK)
+    if ((err = col_open_outbox(ctx, &st, &ob, eb)) != BB_OK)
         return err;
     if ((err = bb_outbox_purge(ob, conf.retention_days, ctx->now, &r, eb)) == BB_OK)
         printf(T(ctx, "purged %ld acknowledged batch(es): %ld revisions and %ld records removed "
