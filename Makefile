@@ -19,8 +19,12 @@ PYTHON  ?= /usr/bin/python3
 DEB_PKGS = pkg-config gcc make libsqlite3-dev libmbedtls-dev libcjson-dev \
            libcurl4-openssl-dev libmicrohttpd-dev libzstd-dev libargon2-dev \
            libcmocka-dev python3 python3-pytest libjs-chart.js sqlite3 \
-           chromium chromium-driver python3-selenium fonts-noto-cjk
-PC_PKGS  = sqlite3 libcjson libcurl libmicrohttpd libzstd libargon2
+           chromium chromium-driver python3-selenium fonts-noto-cjk \
+           libexif-dev libvips-dev libzip-dev python3-pil libheif-examples
+PC_PKGS  = sqlite3 libcjson libcurl libmicrohttpd libzstd libargon2 libexif libzip
+# libvips (HQ's thumbnails) brings glib's headers: only hq/ compiles against it.
+VIPS_CFLAGS = $(shell pkg-config --cflags vips 2>/dev/null)
+VIPS_LIBS   = $(shell pkg-config --libs vips 2>/dev/null)
 
 WARN    = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
           -Wstrict-prototypes -Wmissing-prototypes -Wvla
@@ -84,7 +88,7 @@ $(BUILD)/bin/beatbook-syncd: $(SYNCD_OBJ) $(BUILD)/libbb.a
 	$(call say,LINK,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/bin/beatbook-hq: $(HQ_OBJ) $(BUILD)/libbb.a
 	@mkdir -p $(@D)
-	$(call say,LINK,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LINK,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(VIPS_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbb.a
 	@mkdir -p $(@D)
@@ -96,6 +100,10 @@ $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libbb.a
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+# glib's headers are not -Wpedantic clean: included as system headers.
+$(BUILD)/hq/%.o: hq/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) $(subst -I,-isystem ,$(VIPS_CFLAGS)) -c -o $@ $<
 
 # Schema files compiled in: the generator is a build tool, built without sanitizers.
 $(BUILD)/gen/embedgen: tools/embedgen.c

@@ -25,6 +25,7 @@
 #define BB_CTX_STATUS     "beatbook status v1"
 #define BB_CTX_DIGEST_REQ "beatbook digest request v1"
 #define BB_CTX_DIGESTS    "beatbook digests v1"
+#define BB_CTX_ATTACH_RECEIPT "beatbook attachment receipt v1"
 
 /* Sign doc in place: removes any "sig", then adds the new one. */
 bb_err bb_sigdoc_sign(cJSON *doc, const char *context, const bb_sign_key *key,
