@@ -21,6 +21,10 @@ struct col_ctx {
     char home[4096];
     int interactive;     /* stdin and stdout are a terminal: prompts allowed */
     int64_t now;         /* Unix time the command started */
+    /* Files this command copied into the attachment store (col_attach.h):
+     * a command that fails removes those no saved revision names. */
+    char (*fresh)[65];   /* sha256 hex, BB_SHA256_HEX_SIZE */
+    size_t nfresh;
 };
 
 /* Pick the string for the context's language. */
@@ -58,6 +62,7 @@ bb_err col_cmd_add(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_patrol(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_edit(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_void(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_attach(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 
 /* col_view.c */
 bb_err col_cmd_list(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);

@@ -275,7 +275,7 @@ static bb_err add_json(struct col_ctx *ctx, col_store *st, const struct bb_kind 
         if (err == BB_OK)
             err = bb_record_validate(ctx->cat, rec, ctx->lang, eb);
         if (err == BB_OK)
-            err = col_store_put(st, rec, -1, eb);
+            err = col_record_put(ctx, st, rec, -1, eb);
         if (err != BB_OK) {
             col_store_rollback(st);
             if (was_array)

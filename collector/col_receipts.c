@@ -32,8 +32,11 @@
 struct receipt {
     char *path, *text;
     size_t len;
-    int64_t seq;
+    int64_t seq;                     /* a batch receipt's */
+    char sha256[BB_SHA256_HEX_SIZE]; /* an attachment receipt's */
 };
+
+#define ATT_RECEIPT_SUFFIX ".att-receipt.json"
 
 static int has_suffix(const char *s, const char *suffix)
 {
@@ -49,6 +52,23 @@ static void receipts_free(struct receipt *r, size_t n)
         free(r[i].text);
     }
     free(r);
+}
+
+/* Append r to *arr (capped at MAX_RECEIPTS). */
+static bb_err push(struct receipt **arr, size_t *n, size_t *cap, const struct receipt *r)
+{
+    if (*n >= MAX_RECEIPTS)
+        return BB_ERR_TOOBIG;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct receipt *nr = realloc(*arr, nc * sizeof *nr);
+        if (!nr)
+            return BB_ERR_NOMEM;
+        *arr = nr;
+        *cap = nc;
+    }
+    (*arr)[(*n)++] = *r;
+    return BB_OK;
 }
 
 static int by_seq(const void *a, const void *b)
@@ -67,11 +87,11 @@ bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     };
     struct bb_outbox_config conf;
     struct bb_outbox_purged purged;
-    struct receipt *rs = NULL;
-    size_t n = 0, cap = 0, i;
+    struct receipt *rs = NULL, *as = NULL;   /* batch and attachment receipts */
+    size_t n = 0, cap = 0, na = 0, acap = 0, i;
     const char *config = NULL, *days = NULL, *dir;
     char other[80] = "", refpath[4200];
-    long others = 0, applied = 0, already = 0, rejected = 0;
+    long others = 0, applied = 0, already = 0, rejected = 0, att_applied = 0, att_already = 0;
     col_store *st = NULL;
     bb_outbox *ob = NULL;
     bb_refbundle *bundle = NULL;
@@ -132,16 +152,22 @@ bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         const cJSON *seq;
         const char *dev;
         struct receipt r;
-        if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".receipt.json"))
+        int is_att;
+        if (de->d_name[0] == '.')
+            continue;
+        is_att = has_suffix(de->d_name, ATT_RECEIPT_SUFFIX);
+        if (!is_att && !has_suffix(de->d_name, ".receipt.json"))
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         memset(&r, 0, sizeof r);
         if ((err = bb_read_file(path, RECEIPT_FILE_MAX, &r.text, &r.len, eb)) != BB_OK)
             goto refuse;
+        seq = NULL;
         if (bb_json_parse(r.text, r.len, path, &doc, eb) != BB_OK ||
             !(dev = bb_json_str(doc, "device")) ||
-            !cJSON_IsNumber(seq = cJSON_GetObjectItemCaseSensitive(doc, "seq")) ||
-            seq->valuedouble < 1) {
+            (is_att ? !bb_sha256_hex_valid(bb_json_str(doc, "attachment"))
+                    : (!cJSON_IsNumber(seq = cJSON_GetObjectItemCaseSensitive(doc, "seq")) ||
+                       seq->valuedouble < 1))) {
             cJSON_Delete(doc);
             free(r.text);
             err = bb_fail(eb, BB_ERR_INVALID, T(ctx, "%s: not a receipt from HQ",
@@ -162,6 +188,17 @@ bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                                 "%s：這張回執屬於裝置 %s，不是本機（%s）"), path, other,
                               bb_outbox_device(ob));
                 goto refuse;
+            }
+            continue;
+        }
+        if (is_att) {
+            snprintf(r.sha256, sizeof r.sha256, "%s", bb_json_str(doc, "attachment"));
+            cJSON_Delete(doc);
+            if (!(r.path = strdup(path)) || push(&as, &na, &acap, &r) != BB_OK) {
+                free(r.path);
+                free(r.text);
+                err = bb_fail(eb, BB_ERR_NOMEM, "import: out of memory");
+                goto out;
             }
             continue;
         }
@@ -192,7 +229,7 @@ bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     }
     snprintf(refpath, sizeof refpath, "%s/reference.json", dir);
     have_ref = access(refpath, F_OK) == 0;
-    if (n == 0 && others > 0) {
+    if (n == 0 && na == 0 && others > 0) {
         err = bb_fail(eb, BB_ERR_INVALID,
                       T(ctx, "%s holds receipts of device %s (%ld file(s)), none of this laptop "
                              "(%s); ask HQ for: beatbook-hq export-receipts --device %s",
@@ -201,7 +238,7 @@ bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                       dir, other, others, bb_outbox_device(ob), bb_outbox_device(ob));
         goto refuse;
     }
-    if (n == 0 && !have_ref) {
+    if (n == 0 && na == 0 && !have_ref) {
         err = bb_fail(eb, BB_ERR_NOTFOUND,
                       T(ctx, "no receipts from HQ in %s (DEVICE-NNNNNN.receipt.json, written by "
                              "beatbook-hq export-receipts)",
@@ -215,6 +252,13 @@ bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         struct bb_outbox_ack a;
         if ((err = bb_outbox_ack_check(ob, rs[i].seq, rs[i].text, rs[i].len, &a, eb)) != BB_OK) {
             bb_errbuf_prefix(eb, "%s", rs[i].path);
+            goto refuse;
+        }
+    }
+    for (i = 0; i < na; i++) {
+        if ((err = bb_outbox_att_ack(ob, as[i].sha256, as[i].text, as[i].len, 1, NULL, eb))
+            != BB_OK) {
+            bb_errbuf_prefix(eb, "%s", as[i].path);
             goto refuse;
         }
     }
@@ -243,6 +287,18 @@ bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
             applied++;
         rejected += a.rejected;
     }
+    for (i = 0; i < na; i++) {
+        int was = 0;
+        if ((err = bb_outbox_att_ack(ob, as[i].sha256, as[i].text, as[i].len, 0, &was, eb))
+            != BB_OK) {
+            bb_errbuf_prefix(eb, "%s", as[i].path);
+            goto out;
+        }
+        if (was)
+            att_already++;
+        else
+            att_applied++;
+    }
     if (bundle) {
         err = bb_refbundle_stored_save(st->db, bundle, ctx->now, &ref_changed, eb);
         if (err == BB_ERR_CONFLICT) {
@@ -260,6 +316,12 @@ bb_err col_cmd_import(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                   "beatbook status)\n",
              "回執：套用 %ld 張，%ld 張本機已有（總局退回 %ld 筆紀錄：請見 beatbook status）\n"),
            applied, already, rejected);
+    if (na)
+        printf(T(ctx, "photo/file receipts: %ld applied, %ld already here\n",
+                 "照片／附件回執：套用 %ld 張，%ld 張本機已有\n"), att_applied, att_already);
+    if (purged.files)
+        printf(T(ctx, "freed %ld photo/file attachment(s) that HQ's receipts name\n",
+                 "已釋放 %ld 個總局回執所載的照片／附件\n"), purged.files);
     if (others)
         printf(T(ctx, "left alone: %ld receipt(s) of other laptops\n",
                  "略過：其他筆電的回執 %ld 張\n"), others);
@@ -288,6 +350,7 @@ out:
     if (d)
         closedir(d);
     receipts_free(rs, n);
+    receipts_free(as, na);
     bb_refbundle_free(bundle);
     bb_sign_key_free(hq_key);
     bb_outbox_free(ob);

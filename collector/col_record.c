@@ -4,6 +4,7 @@
  * page all come through here, so they cannot drift apart.
  */
 #include "col_record.h"
+#include "col_attach.h"
 #include "bb_json.h"
 #include "bb_record.h"
 #include "bb_time.h"
@@ -17,6 +18,55 @@ int col_record_is_envelope_key(const char *k)
 {
     return strcmp(k, "occurred_at") == 0 || strcmp(k, "location") == 0 ||
            strcmp(k, "org_unit") == 0;
+}
+
+/*
+ * "@PATH" or "@PATH1,@PATH2": take each file into the store and append it
+ * to the field (so a repeated FIELD=@PATH adds to it).  The list is split
+ * at ",@", the one place a path cannot be told from the next.
+ */
+static bb_err assign_files(struct col_ctx *ctx, const struct bb_kind *k,
+                           const struct bb_field *f, cJSON *rec, const char *value,
+                           bb_errbuf *eb)
+{
+    struct col_attach_file file;
+    const char *p = value + 1;
+    bb_err err;
+
+    for (;;) {
+        const char *next = strstr(p, ",@");
+        size_t n = next ? (size_t)(next - p) : strlen(p);
+        char *path = strndup(p, n);
+        if (!path)
+            return BB_ERR_NOMEM;
+        err = col_attach_capture(ctx, k, f, path, &file, eb);
+        free(path);
+        if (err == BB_OK)
+            err = col_attach_append(ctx, k, f, rec, &file, 1, eb);
+        if (err != BB_OK || !next)
+            return err;
+        p = next + 2;
+    }
+}
+
+bb_err col_record_assign_files(struct col_ctx *ctx, const struct bb_kind *k, cJSON *rec,
+                               const char *name, const cJSON *value, bb_errbuf *eb)
+{
+    const struct bb_field *f = bb_kind_field(k, name);
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(rec, "data"), *copy;
+    bb_err err;
+
+    if (!f || f->type != BB_F_ATTACHMENT)
+        return bb_fail(eb, BB_ERR_INTERNAL, "col_record_assign_files: not an attachment field");
+    cJSON_DeleteItemFromObjectCaseSensitive(data, name);
+    if (!value || cJSON_IsNull(value) || (cJSON_IsArray(value) && cJSON_GetArraySize(value) == 0))
+        return BB_OK;
+    if ((err = bb_record_check_field(ctx->cat, k, f, value, ctx->lang, eb)) != BB_OK)
+        return err;
+    if (!(copy = cJSON_Duplicate(value, 1)))
+        return BB_ERR_NOMEM;
+    cJSON_AddItemToObject(data, name, copy);
+    return BB_OK;
 }
 
 bb_err col_record_assign(struct col_ctx *ctx, const struct bb_kind *k, cJSON *rec,
@@ -55,6 +105,8 @@ bb_err col_record_assign(struct col_ctx *ctx, const struct bb_kind *k, cJSON *re
         cJSON_Delete(probe);
         return err != BB_OK ? err : BB_ERR_INTERNAL;
     }
+    if (f->type == BB_F_ATTACHMENT && *value == '@')
+        return assign_files(ctx, k, f, rec, value, eb);
     cJSON_DeleteItemFromObjectCaseSensitive(data, name);
     if (!*value)
         return BB_OK;
@@ -138,6 +190,21 @@ void col_record_anchor(const struct bb_kind *k, cJSON *rec, int occurred_given)
         col_record_set_string(rec, "occurred_at", t);
 }
 
+bb_err col_record_put(struct col_ctx *ctx, col_store *st, const cJSON *rec, long expect_rev,
+                      bb_errbuf *eb)
+{
+    const struct bb_kind *k = bb_catalog_kind(ctx->cat, bb_json_str(rec, "kind"));
+    bb_err err;
+
+    if (!k)
+        return bb_fail(eb, BB_ERR_INTERNAL, "col_record_put: record not validated");
+    if ((err = col_store_put(st, rec, expect_rev, eb)) != BB_OK)
+        return err;
+    /* Same transaction: a revision and the index of the files it names
+     * commit together (the files themselves are already durable). */
+    return col_attach_index(ctx, st, k, rec, eb);
+}
+
 bb_err col_record_save(struct col_ctx *ctx, col_store *st, cJSON *rec, long expect_rev,
                        bb_errbuf *eb)
 {
@@ -147,7 +214,7 @@ bb_err col_record_save(struct col_ctx *ctx, col_store *st, cJSON *rec, long expe
         return err;
     if ((err = col_store_begin(st, eb)) != BB_OK)
         return err;
-    if ((err = col_store_put(st, rec, expect_rev, eb)) != BB_OK) {
+    if ((err = col_record_put(ctx, st, rec, expect_rev, eb)) != BB_OK) {
         col_store_rollback(st);
         return err;
     }

@@ -41,6 +41,17 @@ bb_err col_record_new(struct col_ctx *ctx, col_store *st, const struct bb_kind *
 bb_err col_record_assign(struct col_ctx *ctx, const struct bb_kind *k, cJSON *rec,
                          const char *name, const char *value, bb_errbuf *eb);
 
+/*
+ * For an attachment field, VALUE is "@PATH" (or "@PATH1,@PATH2"): each file
+ * is taken into the store (col_attach.h) and appended to the field, so a
+ * repeated FIELD=@PATH adds files; "" removes the field.
+ */
+
+/* Set attachment field `name` to value (an array as the forms page sends
+ * it, checked as bb_record_check_field does; null or [] removes it). */
+bb_err col_record_assign_files(struct col_ctx *ctx, const struct bb_kind *k, cJSON *rec,
+                               const char *name, const cJSON *value, bb_errbuf *eb);
+
 /* The same for one "FIELD=VALUE" argument. */
 bb_err col_record_assign_arg(struct col_ctx *ctx, const struct bb_kind *k, cJSON *rec,
                              const char *arg, bb_errbuf *eb);
@@ -63,6 +74,14 @@ void col_record_set_number(cJSON *obj, const char *key, double value);
  */
 bb_err col_record_save(struct col_ctx *ctx, col_store *st, cJSON *rec, long expect_rev,
                        bb_errbuf *eb);
+
+/*
+ * Store rec (validated) inside the caller's transaction: col_store_put and
+ * the index of the attachments it names (col_attach_index).  Every save
+ * comes through here.
+ */
+bb_err col_record_put(struct col_ctx *ctx, col_store *st, const cJSON *rec, long expect_rev,
+                      bb_errbuf *eb);
 
 /*
  * Load a record to revise (edit, void, end a patrol): only a record this

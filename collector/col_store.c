@@ -529,3 +529,97 @@ bb_err col_store_unsent(col_store *st, long *out, bb_errbuf *eb)
     sqlite3_finalize(q);
     return rc == SQLITE_ROW ? BB_OK : bb_db_err(st->db, rc, "count outbox", eb);
 }
+
+/* ---- attachments ---- */
+
+bb_err col_store_attachment_get(col_store *st, const char *sha256,
+                                struct col_attachment_row *row, int *found, bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    bb_err err;
+    int rc;
+
+    memset(row, 0, sizeof *row);
+    *found = 0;
+    if ((err = bb_db_prepare(st->db,
+                             "SELECT size, type, name, added_at, exif_time, exif_lat, exif_lon,"
+                             " purged_at IS NOT NULL FROM attachments WHERE sha256 = ?1",
+                             &q, eb)) != BB_OK)
+        return err;
+    sqlite3_bind_text(q, 1, sha256, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(q, 1);
+        const char *name = (const char *)sqlite3_column_text(q, 2);
+        const char *added = (const char *)sqlite3_column_text(q, 3);
+        const char *t = (const char *)sqlite3_column_text(q, 4);
+        *found = 1;
+        snprintf(row->sha256, sizeof row->sha256, "%s", sha256);
+        row->size = sqlite3_column_int64(q, 0);
+        snprintf(row->type, sizeof row->type, "%s", type ? type : "");
+        snprintf(row->name, sizeof row->name, "%s", name ? name : "");
+        snprintf(row->added_at, sizeof row->added_at, "%s", added ? added : "");
+        if (t) {
+            row->exif.has_time = 1;
+            snprintf(row->exif.time, sizeof row->exif.time, "%s", t);
+        }
+        if (sqlite3_column_type(q, 5) != SQLITE_NULL && sqlite3_column_type(q, 6) != SQLITE_NULL) {
+            row->exif.has_gps = 1;
+            row->exif.lat = sqlite3_column_double(q, 5);
+            row->exif.lon = sqlite3_column_double(q, 6);
+        }
+        row->purged = sqlite3_column_int(q, 7);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? BB_OK
+                                                 : bb_db_err(st->db, rc, "read attachment", eb);
+}
+
+bb_err col_store_attachment_add(col_store *st, const struct col_attachment_row *row,
+                                bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    bb_err err;
+    int rc;
+
+    if ((err = bb_db_prepare(st->db,
+                             "INSERT OR IGNORE INTO attachments (sha256, size, type, name,"
+                             " added_at, exif_time, exif_lat, exif_lon)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &q, eb)) != BB_OK)
+        return err;
+    sqlite3_bind_text(q, 1, row->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, row->size);
+    sqlite3_bind_text(q, 3, row->type, -1, SQLITE_STATIC);
+    if (row->name[0])
+        sqlite3_bind_text(q, 4, row->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, row->added_at, -1, SQLITE_STATIC);
+    if (row->exif.has_time)
+        sqlite3_bind_text(q, 6, row->exif.time, -1, SQLITE_STATIC);
+    if (row->exif.has_gps) {
+        sqlite3_bind_double(q, 7, row->exif.lat);
+        sqlite3_bind_double(q, 8, row->exif.lon);
+    }
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? BB_OK : bb_db_err(st->db, rc, "save attachment", eb);
+}
+
+bb_err col_store_attachment_link(col_store *st, const char *id, long rev, const char *field,
+                                 const char *sha256, bb_errbuf *eb)
+{
+    sqlite3_stmt *q;
+    bb_err err;
+    int rc;
+
+    if ((err = bb_db_prepare(st->db,
+                             "INSERT OR IGNORE INTO revision_attachments (record_id, rev, field,"
+                             " sha256) VALUES (?1, ?2, ?3, ?4)", &q, eb)) != BB_OK)
+        return err;
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, rev);
+    sqlite3_bind_text(q, 3, field, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, sha256, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? BB_OK : bb_db_err(st->db, rc, "save attachment index", eb);
+}

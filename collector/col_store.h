@@ -19,7 +19,9 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
+#include "bb_attach.h"
 #include "bb_err.h"
+#include "bb_exif.h"
 #include "bb_lang.h"
 
 #define COL_DB_NAME "field.db"
@@ -95,6 +97,34 @@ struct col_filter {
 /* Records matching f, oldest first; calls fn(rec, arg) for each (stops on error). */
 bb_err col_store_each(col_store *st, const struct col_filter *f,
                       bb_err (*fn)(const cJSON *rec, void *arg), void *arg, bb_errbuf *eb);
+
+/*
+ * Attachments (schema/migrations/collector/006_attachments.sql): one row per
+ * file in the store, and which revision names which file in which field.
+ * The files themselves are col_attach.h's business.
+ */
+struct col_attachment_row {
+    char sha256[BB_SHA256_HEX_SIZE];
+    long long size;
+    char type[BB_ATTACH_TYPE_MAX];
+    char name[BB_ATTACH_NAME_MAX + 1];   /* "" when it has none */
+    char added_at[40];
+    struct bb_exif exif;                 /* what the file said when it was added */
+    int purged;                          /* the file was freed after HQ's receipt */
+};
+
+/* The row of a file; *found 0 when the store has none. */
+bb_err col_store_attachment_get(col_store *st, const char *sha256,
+                                struct col_attachment_row *row, int *found, bb_errbuf *eb);
+
+/* Add the row of a file unless there is one (INSERT OR IGNORE), inside the
+ * caller's transaction. */
+bb_err col_store_attachment_add(col_store *st, const struct col_attachment_row *row,
+                                bb_errbuf *eb);
+
+/* Note that revision rev of record id names sha256 in field (idempotent). */
+bb_err col_store_attachment_link(col_store *st, const char *id, long rev, const char *field,
+                                 const char *sha256, bb_errbuf *eb);
 
 /* Count of finalized revisions not yet sealed into a batch. */
 bb_err col_store_unsent(col_store *st, long *out, bb_errbuf *eb);

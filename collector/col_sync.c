@@ -155,7 +155,7 @@ bb_err col_cmd_export(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     const char *to = NULL, *config = NULL;
     col_store *st = NULL;
     bb_outbox *ob = NULL;
-    long n = 0;
+    long n = 0, files = 0;
     bb_err err;
     int c;
 
@@ -168,12 +168,13 @@ bb_err col_cmd_export(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                     "usage: beatbook export --to DIR [--config FILE]\n"
                     "Seal what is waiting, then copy every batch HQ has not acknowledged to DIR\n"
                     "(a mounted USB stick) as DEVICE-NNNNNN.bbatch, byte for byte what\n"
-                    "beatbook-syncd would send.  At HQ: beatbook-hq import DIR.  Batches stay in\n"
+                    "beatbook-syncd would send, and the photos and files their records name as\n"
+                    "DEVICE-SHA256.bba.  At HQ: beatbook-hq import DIR.  Batches stay in\n"
                     "the outbox until HQ acknowledges them, so exporting twice is harmless.\n",
                     "用法：beatbook export --to DIR [--config FILE]\n"
                     "先封裝等待中的紀錄，再將總局尚未確認的每個批次複製到 DIR（已掛載的\n"
                     "隨身碟），檔名為 DEVICE-NNNNNN.bbatch，內容與 beatbook-syncd 傳送的\n"
-                    "完全相同。在總局：beatbook-hq import DIR。批次會留在待傳送區直到總局\n"
+                    "完全相同，紀錄所附的照片與檔案則為 DEVICE-SHA256.bba。在總局：beatbook-hq import DIR。批次會留在待傳送區直到總局\n"
                     "確認，所以重複匯出沒有關係。\n"),
                   stdout);
             return BB_OK;
@@ -194,13 +195,16 @@ bb_err col_cmd_export(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
     if ((err = bb_outbox_seal(ob, &conf, &r, eb)) != BB_OK)
         goto out;
     print_sealed(ctx, &r);
-    if ((err = bb_outbox_export(ob, to, &n, eb)) != BB_OK)
+    if ((err = bb_outbox_export(ob, to, &n, &files, eb)) != BB_OK)
         goto out;
-    if (n == 0)
+    if (n == 0 && files == 0)
         printf(T(ctx, "nothing to export: HQ has acknowledged every batch\n",
                  "沒有需要匯出的批次：總局已確認所有批次\n"));
-    else
+    else if (n > 0)
         printf(T(ctx, "exported %ld batch file(s) to %s\n", "已匯出 %ld 個批次檔到 %s\n"), n, to);
+    if (files > 0)
+        printf(T(ctx, "exported %ld photo/file attachment(s) to %s (DEVICE-SHA256.bba)\n",
+                 "已匯出 %ld 個照片／附件檔到 %s（DEVICE-SHA256.bba）\n"), files, to);
     {
         char reg[4200];
         snprintf(reg, sizeof reg, "%s/%s.register.json", to, bb_outbox_device(ob));
@@ -243,7 +247,8 @@ bb_err col_cmd_purge(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                     "usage: beatbook purge [--days N] [--config FILE]\n"
                     "Delete from this laptop what HQ acknowledged more than N days ago (default:\n"
                     "retention_days from FILE or $BEATBOOK_HOME/syncd.conf, else 30): the batch\n"
-                    "files and the local copies of their records.  Never a draft, never anything\n"
+                    "files, the local copies of their records, and the photos and files HQ's\n"
+                    "receipts name.  Never a draft, never anything\n"
                     "HQ has not acknowledged.  beatbook-syncd runs this after each pass.\n",
                     "用法：beatbook purge [--days N] [--config FILE]\n"
                     "從本機刪除總局確認已超過 N 天的資料（預設為 FILE 或\n"
@@ -268,6 +273,10 @@ bb_err col_cmd_purge(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
                  "已清除 %ld 個已確認批次：自本機移除 %ld 筆修訂與 %ld 筆紀錄"
                  "（總局確認後保留 %ld 天）\n"),
                r.batches, r.revisions, r.records, conf.retention_days);
+    if (err == BB_OK && r.files > 0)
+        printf(T(ctx, "freed %ld photo/file attachment(s) (%llu bytes) that HQ's receipts name\n",
+                 "已釋放 %ld 個總局回執所載的照片／附件（%llu 位元組）\n"),
+               r.files, (unsigned long long)r.file_bytes);
     bb_outbox_free(ob);
     col_store_close(st);
     return err;
@@ -474,6 +483,40 @@ static const char *str(const cJSON *o, const char *key, const char *deflt)
     return s ? s : deflt;
 }
 
+/* 3.4 MB, 812 kB, 96 B: sizes as people read them. */
+static void human_bytes(double n, char *out, size_t size)
+{
+    if (n >= 1e9)
+        snprintf(out, size, "%.1f GB", n / 1e9);
+    else if (n >= 1e6)
+        snprintf(out, size, "%.1f MB", n / 1e6);
+    else if (n >= 1e3)
+        snprintf(out, size, "%.0f kB", n / 1e3);
+    else
+        snprintf(out, size, "%.0f B", n);
+}
+
+/* Photos and files: waiting, at HQ (receipted), freed, refused (with why). */
+static void print_attachments(struct col_ctx *ctx, const cJSON *att)
+{
+    char waiting[32], at_hq[32], here[32];
+    const cJSON *it;
+
+    if (!att)
+        return;
+    human_bytes((double)num(att, "waiting_bytes"), waiting, sizeof waiting);
+    human_bytes((double)num(att, "at_hq_bytes"), at_hq, sizeof at_hq);
+    human_bytes((double)num(att, "bytes_on_laptop"), here, sizeof here);
+    printf(T(ctx, "photos and files: %ld waiting (%s), %ld at HQ (%s), %ld freed; %s on this "
+                  "laptop\n",
+             "照片與檔案：待傳送 %ld 個（%s），總局已收 %ld 個（%s），已釋放 %ld 個；本機占用 %s\n"),
+           num(att, "waiting"), waiting, num(att, "at_hq"), at_hq, num(att, "freed"), here);
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(att, "refused"))
+        printf(T(ctx, "  file %.12s… (%s) REFUSED by HQ: %s\n",
+                 "  檔案 %.12s…（%s）遭總局拒收：%s\n"),
+               str(it, "sha256", "?"), str(it, "name", ""), str(it, "reason", "?"));
+}
+
 void col_print_outbox(struct col_ctx *ctx, const cJSON *sum)
 {
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(sum, "batches"), *it;
@@ -509,6 +552,7 @@ void col_print_outbox(struct col_ctx *ctx, const cJSON *sum)
                  "  紀錄 %s 第 %ld 版（%s）遭總局拒收：%s — 請以 beatbook edit %s 更正\n"),
                str(it, "id", "?"), num(it, "rev"), str(it, "kind", "?"), str(it, "reason", "?"),
                str(it, "id", "?"));
+    print_attachments(ctx, cJSON_GetObjectItemCaseSensitive(sum, "attachments"));
     it = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(sum, "waiting_batches"), 0);
     if (it && bb_json_str(it, "last_error"))
         printf(T(ctx, "  batch %ld: %ld attempt(s), last error: %s\n",

@@ -9,6 +9,8 @@
  * codes within the org, bound as one parameter and read with json_each.
  */
 #include "hq_api.h"
+#include "hq_attach.h"
+#include "hq_attview.h"
 #include "hq_status.h"
 #include "hq_display.h"
 #include "hq_facts.h"
@@ -1118,7 +1120,7 @@ unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api
     cJSON *o = NULL, *revs, *body = NULL, *quar;
     const cJSON *prev = NULL;
     char unit[32] = "", device[80] = "";
-    int64_t cur_batch = 0;
+    int64_t cur_batch = 0, cur_rev = 0;
     int rc, have_dev = 0;
     unsigned status;
     bb_err err;
@@ -1147,6 +1149,7 @@ unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api
     }
     body = cJSON_Parse((const char *)sqlite3_column_text(st, 11));
     cur_batch = sqlite3_column_int64(st, 12);
+    cur_rev = sqlite3_column_int64(st, 3);
     if (!(o = cJSON_CreateObject()) ||
         !cJSON_AddItemToObject(o, "record", record_item(c, st, body)) ||
         !cJSON_AddItemToObject(o, "body", body ? body : cJSON_CreateNull())) {
@@ -1156,6 +1159,17 @@ unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api
     body = NULL;
     sqlite3_finalize(st);
     st = NULL;
+    {
+        /* The files the current revision names: held (with EXIF) or on their way. */
+        cJSON *att;
+        if ((err = hq_attview_record(c->db, c->home->cat, id, cur_rev,
+                                     cJSON_GetObjectItem(o, "body"), &att, &eb)) != BB_OK)
+            goto store;
+        if (!cJSON_AddItemToObject(o, "attachments", att)) {
+            cJSON_Delete(att);
+            goto oom;
+        }
+    }
 
     if ((err = hq_device_get(c->db, device, &dev, &eb)) == BB_OK)
         have_dev = 1;
@@ -1394,6 +1408,9 @@ bb_err hq_api_devices(sqlite3 *db, const bb_catalog *cat, const char *org, enum 
                 err = bb_fail(eb, BB_ERR_NOMEM, "devices: out of memory");
             goto fail;
         }
+        /* Files its records name that have not reached HQ yet. */
+        if ((err = hq_attview_device_missing(db, id, d, eb)) != BB_OK)
+            goto fail;
     }
     if (rc != SQLITE_DONE) {
         err = bb_db_err(db, rc, "read devices", eb);
@@ -1736,6 +1753,8 @@ static bb_err release_record(const struct hq_api_ctx *c, int64_t batch_id, const
     sqlite3_bind_text(st, 4, canon, -1, SQLITE_STATIC);
     if ((rc = sqlite3_step(st)) != SQLITE_DONE)
         err = bb_db_err(c->db, rc, "store the revision", eb);
+    else    /* the files it names, as every merge path notes them */
+        err = hq_attach_link_revision(c->db, cat, rec, eb);
 out:
     sqlite3_finalize(st);
     hq_facts_end(facts);
@@ -2324,4 +2343,28 @@ void hq_api_audit_export(const struct hq_api_ctx *c, const char *what, const cha
     snprintf(detail, sizeof detail, "user=%s what=%s format=%s rows=%zu", c->user->name, what,
              format, rows);
     hq_audit(c->db, "web", "export", NULL, detail, NULL);    /* autocommit, best effort */
+}
+
+/* ---- attachments ------------------------------------------------------------------- */
+
+unsigned hq_api_attachment(const struct hq_api_ctx *c, const char *sha,
+                           struct hq_attview_file *f, struct hq_api_result *res)
+{
+    bb_errbuf eb;
+    bb_err err;
+
+    memset(&eb, 0, sizeof eb);
+    if (!bb_sha256_hex_valid(sha))
+        return fail(res, 400, "bad_request", "%s",
+                    L(c, "not an attachment's SHA-256 (64 lowercase hex digits)",
+                      "不是附件的 SHA-256（64 個小寫十六進位字元）"));
+    if ((err = bb_db_exec(c->db, "BEGIN", &eb)) == BB_OK)
+        err = hq_attview_lookup(c->db, c->home->cat, caller_root(c), sha, f, &eb);
+    bb_db_rollback(c->db);
+    if (err == BB_ERR_NOTFOUND)
+        return fail(res, 404, "not_found", "%s", L(c, "no such attachment", "查無此附件"));
+    if (err != BB_OK)
+        return store_fail(c, res, err, &eb);
+    res->status = 200;
+    return 200;
 }

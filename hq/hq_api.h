@@ -47,6 +47,7 @@
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "bb_catalog.h"
+#include "hq_attview.h"
 #include "hq_auth.h"
 #include "hq_home.h"
 
@@ -112,7 +113,9 @@ unsigned hq_api_records(const struct hq_api_ctx *c, const struct hq_api_query *q
 /* GET /v1/records/ID: a record, every revision with its batch (sha256,
  * receipt), its device and the batch signature checked again now; each
  * revision's display.changes lists what it changed from the one before
- * (hq_display_changes). */
+ * (hq_display_changes).  "attachments" lists the files the current
+ * revision names (hq_attview_record): held, with their EXIF time and place
+ * beside the record's own, or still on their way. */
 unsigned hq_api_record(const struct hq_api_ctx *c, const char *id, struct hq_api_result *res);
 
 /* GET /v1/devices: the day-end view, per device (see hq_api_devices). */
@@ -124,8 +127,10 @@ unsigned hq_api_devices_get(const struct hq_api_ctx *c, const struct hq_api_quer
  * status, last contact, batches received, last seq, the seqs missing below
  * it (as ranges), records held, records rejected, quarantined batches, and
  * pending: what the laptop last reported as not yet sent (null: laptops do
- * not report it yet, so only HQ's own facts are shown).  For the Devices
- * page and `beatbook-hq devices`.
+ * not report it yet, so only HQ's own facts are shown), and the files its
+ * records name that HQ does not hold yet (attachments_missing, _bytes,
+ * _list: hq_attview_device_missing).  For the Devices page and
+ * `beatbook-hq devices`.
  */
 bb_err hq_api_devices(sqlite3 *db, const bb_catalog *cat, const char *org, enum bb_lang lang,
                       cJSON **out, bb_errbuf *eb);
@@ -164,6 +169,16 @@ unsigned hq_api_quarantine_act(const struct hq_api_ctx *c, const char *item, int
  */
 char *hq_api_csv(const cJSON *answer, const char *what, enum bb_lang lang, int codes,
                  size_t *len);
+
+/*
+ * GET /api/attachments/SHA (and /thumb): whether the caller may fetch the
+ * file: HQ holds it and a record within the caller's scope names it (any
+ * merged revision).  200 and *f filled; 400 for a hash that is not 64
+ * lowercase hex; 404 otherwise — also for a file only other precincts'
+ * records name, exactly as for one that does not exist.
+ */
+unsigned hq_api_attachment(const struct hq_api_ctx *c, const char *sha,
+                           struct hq_attview_file *f, struct hq_api_result *res);
 
 /* Audit an export (who, what, how many rows). */
 void hq_api_audit_export(const struct hq_api_ctx *c, const char *what, const char *format,

@@ -18,6 +18,7 @@
 #include "hq_store.h"
 #include "bb_batch.h"
 #include "bb_db.h"
+#include "hq_attach.h"
 #include "bb_json.h"
 
 #include <dirent.h>
@@ -27,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_FILES 100000
 
@@ -35,6 +38,7 @@ struct item {
     char *path;
     int registration;        /* a DEVICE.register.json, taken before any batch */
     int status;              /* a DEVICE.status.json, taken after the batches */
+    int attachment;          /* a DEVICE-SHA256.bba, taken after the batches */
     int parsed;              /* header readable: device and seq are set */
     char device[80];
     long long seq;
@@ -50,7 +54,8 @@ static void help(void)
           "batch already received is not counted twice.  Files are taken in seq order per\n"
           "device.  A laptop's registration (DEVICE.register.json, written by\n"
           "`beatbook export` until the laptop is registered) is taken first, its signed\n"
-          "status report (DEVICE.status.json) last.  Prints one\n"
+          "status report (DEVICE.status.json) last; photos and files (DEVICE-SHA256.bba)\n"
+          "after the batches whose records name them.  Prints one\n"
           "line per file; exits 65 if any file was refused.\n",
           stdout);
 }
@@ -101,6 +106,7 @@ static bb_err collect(const char *arg, struct item **items, size_t *n, size_t *c
         char path[8192];
         if (de->d_name[0] == '.' || !(has_suffix(de->d_name, ".bbatch") ||
                                       has_suffix(de->d_name, ".register.json") ||
+                                      has_suffix(de->d_name, ".bba") ||
                                       has_suffix(de->d_name, ".status.json")))
             continue;
         if (snprintf(path, sizeof path, "%s/%s", arg, de->d_name) >= (int)sizeof path)
@@ -126,6 +132,10 @@ static void peek(struct item *it, size_t max_bytes)
         it->status = 1;
         return;
     }
+    if (has_suffix(it->path, ".bba")) {
+        it->attachment = 1;
+        return;
+    }
     if (bb_read_file(it->path, max_bytes, &buf, &len, NULL) == BB_OK &&
         bb_batch_parse((const uint8_t *)buf, len, &view, NULL) == BB_OK) {
         it->parsed = 1;
@@ -145,6 +155,11 @@ static int by_device_seq(const void *a, const void *b)
     if (x->status != y->status)
         return x->status ? 1 : -1;
     if (x->status)
+        return strcmp(x->path, y->path);
+    /* Files after every batch: HQ takes a file only once a record names it. */
+    if (x->attachment != y->attachment)
+        return x->attachment ? 1 : -1;
+    if (x->attachment)
         return strcmp(x->path, y->path);
     if (x->parsed != y->parsed)
         return x->parsed ? -1 : 1;
@@ -272,6 +287,134 @@ static int import_one(struct hq_home *h, sqlite3 *db, const struct item *it)
     return refused;
 }
 
+/* Read exactly n bytes at off; 0 on success. */
+static int read_at(int fd, uint8_t *buf, size_t n, off_t off)
+{
+    size_t got = 0;
+
+    while (got < n) {
+        ssize_t r = pread(fd, buf + got, n - got, off + (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* Mark in held[] the chunks a partial answer says HQ holds. */
+static void held_of(const struct hq_answer *ans, unsigned char *held, int64_t chunks)
+{
+    cJSON *doc = NULL;
+    const cJSON *r;
+
+    if (!ans->body || bb_json_parse(ans->body, ans->body_len, "answer", &doc, NULL) != BB_OK)
+        return;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "have")) {
+        const cJSON *f = cJSON_GetArrayItem(r, 0), *t = cJSON_GetArrayItem(r, 1);
+        int64_t i;
+        if (!cJSON_IsNumber(f) || !cJSON_IsNumber(t))
+            continue;
+        for (i = (int64_t)f->valuedouble; i >= 0 && i < (int64_t)t->valuedouble && i < chunks;
+             i++)
+            held[i] = 1;
+    }
+    cJSON_Delete(doc);
+}
+
+/*
+ * A photo or file carried by hand (DEVICE-SHA256.bba: the head, then every
+ * chunk): through the same functions as POST /v1/attachments and the chunk
+ * PUTs, one chunk in memory at a time.  Returns 1 when refused.
+ */
+static int attachment_one(struct hq_home *h, sqlite3 *db, const struct item *it)
+{
+    struct hq_attach_opts opts = { .source = "import" };
+    struct bb_attach_view v;
+    struct hq_answer ans;
+    struct stat st;
+    uint8_t head[BB_ATTACH_HEAD_MAX], *chunk = NULL;
+    unsigned char *held = NULL;
+    char msg[1200];
+    size_t head_len;
+    int64_t i, want;
+    bb_errbuf eb;
+    int fd, refused = 1;
+
+    memset(&eb, 0, sizeof eb);
+    hq_answer_init(&ans);
+    fd = open(it->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        printf("%s: refused: %s\n", it->path, fd < 0 ? strerror(errno) : "not a regular file");
+        goto out;
+    }
+    head_len = st.st_size < (off_t)sizeof head ? (size_t)st.st_size : sizeof head;
+    if (read_at(fd, head, head_len, 0) != 0 ||
+        bb_attach_parse(head, head_len, &v, &eb) != BB_OK) {
+        printf("%s: refused: %s\n", it->path, eb.msg[0] ? eb.msg : "cannot read the head");
+        goto out;
+    }
+    want = (int64_t)v.head_len + v.hdr.size + v.hdr.chunks * BB_ATTACH_TAG_LEN;
+    if ((int64_t)st.st_size != want) {
+        printf("%s: refused: the file is %lld bytes but its head makes it %lld (cut short or "
+               "padded)\n", it->path, (long long)st.st_size, (long long)want);
+        goto out;
+    }
+    hq_attach_head(h, db, head, v.head_len, &opts, &ans);
+    if (ans.status == 200 && ans.outcome == HQ_OUT_DUPLICATE) {
+        printf("%s: attachment already held: %.12s… of %s; nothing changed\n", it->path,
+               v.hdr.sha256, v.hdr.device);
+        refused = 0;
+        goto out;
+    }
+    if (ans.status == 409 && strcmp(ans.error, "not_named") == 0) {
+        printf("%s: waiting: %s (import its batch, then this file again)\n", it->path,
+               hq_answer_message(&ans, msg, sizeof msg));
+        refused = 0;
+        goto out;
+    }
+    if (ans.status != 200 && ans.status != 201) {
+        printf("%s: refused: %s (%s)\n", it->path, hq_answer_message(&ans, msg, sizeof msg),
+               ans.error[0] ? ans.error : "error");
+        goto out;
+    }
+    if (!(held = calloc((size_t)v.hdr.chunks, 1)) || !(chunk = malloc(BB_ATTACH_CHUNK_MAX))) {
+        printf("%s: refused: out of memory\n", it->path);
+        goto out;
+    }
+    if (ans.status == 200)
+        held_of(&ans, held, v.hdr.chunks);
+    for (i = 0; ans.status == 200 && i < v.hdr.chunks; i++) {
+        size_t n = bb_attach_chunk_len(&v.hdr, i) + BB_ATTACH_TAG_LEN;
+        if (held[i])
+            continue;
+        if (read_at(fd, chunk, n, (off_t)bb_attach_chunk_offset(&v, i)) != 0) {
+            printf("%s: refused: cannot read chunk %lld: %s\n", it->path, (long long)i,
+                   strerror(errno));
+            goto out;
+        }
+        hq_answer_clear(&ans);
+        hq_answer_init(&ans);
+        hq_attach_chunk(h, db, v.hdr.device, v.hdr.sha256, i, chunk, n, &opts, &ans);
+    }
+    if (ans.status == 201) {
+        printf("%s: attachment stored: %.12s… of %s, %lld bytes (%s)\n", it->path,
+               v.hdr.sha256, v.hdr.device, (long long)v.hdr.size, v.hdr.type);
+        refused = 0;
+    } else {
+        printf("%s: refused: %s (%s)\n", it->path, hq_answer_message(&ans, msg, sizeof msg),
+               ans.error[0] ? ans.error : "error");
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    free(held);
+    free(chunk);
+    hq_answer_clear(&ans);
+    return refused;
+}
+
 bb_err hq_cmd_import(int argc, char **argv, bb_errbuf *eb)
 {
     static const struct option opts[] = {
@@ -318,6 +461,7 @@ bb_err hq_cmd_import(int argc, char **argv, bb_errbuf *eb)
     for (i = 0; i < n; i++)
         refused += items[i].registration ? register_one(&h, db, &items[i])
                  : items[i].status ? status_one(&h, db, &items[i])
+                 : items[i].attachment ? attachment_one(&h, db, &items[i])
                                    : import_one(&h, db, &items[i]);
     if (refused)
         err = bb_fail(eb, BB_ERR_INVALID, "%ld of %zu file(s) refused", refused, n);

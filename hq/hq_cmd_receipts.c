@@ -88,7 +88,7 @@ bb_err hq_cmd_export_receipts(int argc, char **argv, bb_errbuf *eb)
     char dir[HQ_PATH_MAX], last[80] = "";
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    long receipts = 0, devices = 0;
+    long receipts = 0, devices = 0, att_receipts = 0;
     int c, rc;
     bb_err err;
 
@@ -172,6 +172,38 @@ bb_err hq_cmd_export_receipts(int argc, char **argv, bb_errbuf *eb)
         err = bb_db_err(db, rc, "read batches", eb);
         goto out;
     }
+    sqlite3_finalize(st);
+    st = NULL;
+    /* Each photo's or file's receipt (DEVICE-SHA256.att-receipt.json): the laptop may
+     * free a file only once HQ's signed receipt names it. */
+    if ((err = bb_db_prepare(db,
+            "SELECT r.device, r.sha256, r.receipt, d.org_unit FROM attachment_receipts r "
+            "JOIN devices d ON d.id = r.device WHERE (?1 IS NULL OR r.device = ?1) "
+            "ORDER BY r.device, r.sha256", &st, eb)) != BB_OK)
+        goto out;
+    if (device && sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC) != SQLITE_OK) {
+        err = bb_db_err(db, SQLITE_ERROR, "bind", eb);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *dev = (const char *)sqlite3_column_text(st, 0);
+        const char *sha = (const char *)sqlite3_column_text(st, 1);
+        const char *receipt = (const char *)sqlite3_column_text(st, 2);
+        const char *unit = (const char *)sqlite3_column_text(st, 3);
+        char name[220];
+        if (!dev || !sha || !receipt || (org && !(unit && bb_catalog_unit_within(h.cat, unit,
+                                                                                 org))))
+            continue;
+        snprintf(name, sizeof name, "%s-%s.att-receipt.json", dev, sha);
+        if ((err = write_file(to, name, receipt, (size_t)sqlite3_column_bytes(st, 2), eb))
+            != BB_OK)
+            goto out;
+        att_receipts++;
+    }
+    if (rc != SQLITE_DONE) {
+        err = bb_db_err(db, rc, "read attachment receipts", eb);
+        goto out;
+    }
     err = hq_reference_latest(db, &ref, eb);
     if (err == BB_ERR_NOTFOUND)
         err = hq_reference_publish(&h.keys, db, &ref, NULL, eb);
@@ -184,8 +216,9 @@ bb_err hq_cmd_export_receipts(int argc, char **argv, bb_errbuf *eb)
             close(dfd);
         }
     }
-    printf("wrote %ld receipt(s) of %ld device(s) and the reference bundle (version %.12s) "
-           "to %s; on the laptop: beatbook import %s\n", receipts, devices, ref.version, to, to);
+    printf("wrote %ld receipt(s) of %ld device(s), %ld photo/file receipt(s) and the "
+           "reference bundle (version %.12s) to %s; on the laptop: beatbook import %s\n",
+           receipts, devices, att_receipts, ref.version, to, to);
 out:
     sqlite3_finalize(st);
     hq_reference_clear(&ref);

@@ -5,6 +5,7 @@
  * the tables below.
  */
 #include "hq_display.h"
+#include "bb_attach.h"
 #include "bb_json.h"
 #include "bb_time.h"
 
@@ -127,6 +128,43 @@ static cJSON *as_text(const cJSON *v)
     return o;
 }
 
+/* An attachment field: "2 張照片：IMG_0412.JPG、現場 2.jpg" / "2 photos: IMG_0412.JPG,
+ * 現場 2.jpg" ("個檔案" / "files" when not all are photos): the names a record gave
+ * its files, the start of the hash for one without. */
+static cJSON *attachment_names(const cJSON *v)
+{
+    char zh[1200], en[1200], one[BB_ATTACH_NAME_MAX + 1];
+    size_t zl, el;
+    int n = cJSON_GetArraySize(v), i = 0;
+    const cJSON *it;
+
+    int photos = 1;
+
+    cJSON_ArrayForEach(it, v) {
+        const char *type = bb_json_str(it, "type");
+        if (!type || strncmp(type, "image/", 6) != 0)
+            photos = 0;
+    }
+    zl = (size_t)snprintf(zh, sizeof zh, photos ? "%d 張照片：" : "%d 個檔案：", n);
+    el = (size_t)snprintf(en, sizeof en, "%d %s%s: ", n, photos ? "photo" : "file",
+                          n == 1 ? "" : "s");
+    cJSON_ArrayForEach(it, v) {
+        const char *name = bb_json_str(it, "name"), *sha = bb_json_str(it, "sha256");
+        snprintf(one, sizeof one, "%s", name && *name ? name : sha ? sha : "?");
+        if (!(name && *name))
+            one[12 < sizeof one ? 12 : 0] = '\0';
+        if (zl + strlen(one) + 8 >= sizeof zh || el + strlen(one) + 8 >= sizeof en) {
+            snprintf(zh + zl, sizeof zh - zl, "%s…", i ? "、" : "");
+            snprintf(en + el, sizeof en - el, "%s…", i ? ", " : "");
+            break;
+        }
+        zl += (size_t)snprintf(zh + zl, sizeof zh - zl, "%s%s", i ? "、" : "", one);
+        el += (size_t)snprintf(en + el, sizeof en - el, "%s%s", i ? ", " : "", one);
+        i++;
+    }
+    return hq_display_pair(zh, en);
+}
+
 cJSON *hq_display_value(const bb_catalog *cat, const struct bb_field *f, const cJSON *v)
 {
     const struct bb_enum_value *ev;
@@ -157,6 +195,10 @@ cJSON *hq_display_value(const bb_catalog *cat, const struct bb_field *f, const c
             snprintf(geo, sizeof geo, "%.10g, %.10g", lat->valuedouble, lon->valuedouble);
             return hq_display_pair(geo, geo);
         }
+        break;
+    case BB_F_ATTACHMENT:
+        if (cJSON_IsArray(v))
+            return attachment_names(v);
         break;
     case BB_F_TEXT: case BB_F_INTEGER: case BB_F_NUMBER: case BB_F_BOOLEAN:
         break;

@@ -13,6 +13,7 @@
  */
 #include "hq_http.h"
 #include "bb_httpd.h"
+#include "hq_attach.h"
 #include "hq_dbpool.h"
 #include "hq_ingest.h"
 #include "hq_ratelimit.h"
@@ -40,6 +41,9 @@
 
 #define CT_JSON "application/json"
 #define CT_BATCH "application/vnd.beatbook.batch"
+#define CT_ATT_HEAD "application/vnd.beatbook.attachment"
+#define CT_OCTETS "application/octet-stream"
+#define ATT_PREFIX "/v1/attachments"
 #define DISCARD_SLACK ((size_t)1024 * 1024)   /* body bytes read past a cap to answer 413 */
 #define CONNECTION_LIMIT 256
 
@@ -50,6 +54,9 @@ struct hq_server {
     hq_ratelimit *rl;
     hq_ratelimit *rl_status;    /* status reports: their own buckets, so they never
                                  * take a batch's turn */
+    hq_ratelimit *rl_attach;    /* attachment heads and chunks: their own, larger buckets
+                                 * (a 25 MiB photo is 26 requests) */
+    atomic_uint attach_uploads; /* attachment requests being processed (their own cap) */
     atomic_uint in_flight;
     atomic_uint ingests;
     atomic_int quiesced;
@@ -59,7 +66,7 @@ struct hq_server {
 };
 
 enum route { R_NONE = 0, R_HEALTHZ, R_REGISTER, R_BATCHES, R_WEB, R_REFERENCE, R_STATUS,
-              R_DIGESTS };
+              R_DIGESTS, R_ATT_HEAD, R_ATT_CHUNK };
 
 struct req {
     hq_server *srv;
@@ -72,6 +79,10 @@ struct req {
     size_t discarded;
     int too_big;
     int ingest_slot;
+    int attach_slot;
+    char att_sha[BB_SHA256_HEX_SIZE];   /* R_ATT_CHUNK: the file and chunk of the path */
+    int64_t att_index;
+    char att_device[80];                 /* ... and X-Beatbook-Device */
     int answered;
     struct hq_answer ans;
 };
@@ -108,7 +119,7 @@ static enum MHD_Result send_answer(struct req *r, struct MHD_Connection *c)
     if (status == 405)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
                                 r->route == R_HEALTHZ || r->route == R_REFERENCE ? "GET, HEAD"
-                                                                                 : "POST");
+                                : r->route == R_ATT_CHUNK ? "PUT" : "POST");
     if (atomic_load(&r->srv->quiesced))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ok = MHD_queue_response(c, status, resp);
@@ -117,6 +128,82 @@ static enum MHD_Result send_answer(struct req *r, struct MHD_Connection *c)
 }
 
 /* ---- routing (headers received) ----------------------------------------- */
+
+/*
+ * POST /v1/attachments (a head) and PUT /v1/attachments/<sha256>/<i> (a
+ * chunk, with X-Beatbook-Device).  They do not take the batch ingest slots
+ * (a photo must never hold a record back) but have their own cap, twice
+ * max_ingests, so uploads cannot take every worker either.
+ */
+static void route_attachment(struct req *r, struct MHD_Connection *c, const char *url,
+                             const char *method, const char *ctype, long long cl)
+{
+    hq_server *s = r->srv;
+    const char *rest = url + sizeof ATT_PREFIX - 1;
+
+    if (*rest == '\0') {
+        r->route = R_ATT_HEAD;
+        r->max = BB_ATTACH_HEAD_MAX;
+        if (strcmp(method, "POST") != 0) {
+            hq_answer_error(&r->ans, 405, "method_not_allowed", "%s takes POST", url);
+            return;
+        }
+        if (!bb_httpd_media_type_is(ctype, CT_ATT_HEAD)) {
+            hq_answer_error(&r->ans, 415, "unsupported_media_type", "send an attachment's head "
+                            "as Content-Type: " CT_ATT_HEAD);
+            return;
+        }
+    } else {
+        const char *dev = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Beatbook-Device");
+        char *end = NULL;
+        long long idx;
+        r->route = R_ATT_CHUNK;
+        r->max = BB_ATTACH_CHUNK_MAX;
+        rest++;
+        if (strlen(rest) < 66 || rest[64] != '/' || rest[65] < '0' || rest[65] > '9' ||
+            strlen(rest + 65) > 9) {
+            hq_answer_error(&r->ans, 404, "not_found", "a chunk is PUT to "
+                            ATT_PREFIX "/<sha256>/<index>");
+            return;
+        }
+        memcpy(r->att_sha, rest, 64);
+        r->att_sha[64] = '\0';
+        idx = strtoll(rest + 65, &end, 10);
+        if (!bb_sha256_hex_valid(r->att_sha) || !end || *end) {
+            hq_answer_error(&r->ans, 400, "bad_request", "a chunk is PUT to "
+                            ATT_PREFIX "/<sha256: 64 lowercase hex>/<index: 0, 1, ...>");
+            return;
+        }
+        r->att_index = idx;
+        if (strcmp(method, "PUT") != 0) {
+            hq_answer_error(&r->ans, 405, "method_not_allowed", "%s takes PUT", url);
+            return;
+        }
+        if (!bb_httpd_media_type_is(ctype, CT_OCTETS)) {
+            hq_answer_error(&r->ans, 415, "unsupported_media_type", "send a chunk as "
+                            "Content-Type: " CT_OCTETS);
+            return;
+        }
+        if (!dev || !*dev || strlen(dev) >= sizeof r->att_device ||
+            bb_httpd_has_control(dev, strlen(dev))) {
+            hq_answer_error(&r->ans, 400, "bad_request", "a chunk needs the header "
+                            "X-Beatbook-Device: <device id>");
+            return;
+        }
+        snprintf(r->att_device, sizeof r->att_device, "%s", dev);
+    }
+    if (cl > (long long)r->max) {
+        hq_answer_error(&r->ans, 413, "too_large", "%s is at most %zu bytes",
+                        r->route == R_ATT_HEAD ? "an attachment head" : "a chunk", r->max);
+    } else if (atomic_fetch_add(&s->attach_uploads, 1) >= 2 * s->home->conf.max_ingests) {
+        atomic_fetch_sub(&s->attach_uploads, 1);
+        hq_answer_error(&r->ans, 503, "busy", "HQ is taking as many files as it takes at once; "
+                        "try again shortly");
+        r->ans.retry_after = 1;
+    } else {
+        r->attach_slot = 1;
+    }
+}
 
 static void route(struct req *r, struct MHD_Connection *c, const char *url, const char *method)
 {
@@ -214,6 +301,11 @@ static void route(struct req *r, struct MHD_Connection *c, const char *url, cons
         }
         return;
     }
+    if (strncmp(url, ATT_PREFIX, sizeof ATT_PREFIX - 1) == 0 &&
+        (url[sizeof ATT_PREFIX - 1] == '\0' || url[sizeof ATT_PREFIX - 1] == '/')) {
+        route_attachment(r, c, url, method, ctype, cl);
+        return;
+    }
     if (hq_web_route(url)) {            /* the review UI and its API: hq_web.h */
         r->route = R_WEB;
         r->max = HQ_WEB_MAX_BODY;
@@ -231,6 +323,12 @@ static unsigned admit(void *ctx, const char *device)
 {
     hq_server *s = ctx;
     return hq_ratelimit_take(s->rl, device);
+}
+
+static unsigned admit_attachment(void *ctx, const char *device)
+{
+    hq_server *s = ctx;
+    return hq_ratelimit_take(s->rl_attach, device);
 }
 
 static void process(struct req *r)
@@ -272,6 +370,14 @@ static void process(struct req *r)
             hq_status_receive(s->home, db, (const char *)r->body, r->len, "https", NULL,
                               &r->ans);
         }
+    } else if (r->route == R_ATT_HEAD || r->route == R_ATT_CHUNK) {
+        struct hq_attach_opts ao = { .source = "https", .admit = admit_attachment,
+                                     .admit_ctx = s };
+        if (r->route == R_ATT_HEAD)
+            hq_attach_head(s->home, db, r->body, r->len, &ao, &r->ans);
+        else
+            hq_attach_chunk(s->home, db, r->att_device, r->att_sha, r->att_index, r->body,
+                            r->len, &ao, &r->ans);
     } else {
         memset(&opts, 0, sizeof opts);
         opts.source = "https";
@@ -317,6 +423,10 @@ static void release_slot(struct req *r)
     if (r->ingest_slot) {
         r->ingest_slot = 0;
         atomic_fetch_sub(&r->srv->ingests, 1);
+    }
+    if (r->attach_slot) {
+        r->attach_slot = 0;
+        atomic_fetch_sub(&r->srv->attach_uploads, 1);
     }
 }
 
@@ -466,6 +576,8 @@ bb_err hq_server_start(struct hq_home *h, const char *listen, hq_server **out,
     s->quiesced_fd = MHD_INVALID_SOCKET;
     if ((err = hq_dbpool_new(h->db_path, h->conf.threads + 1, &s->pool, eb)) != BB_OK ||
         (err = hq_ratelimit_new(h->conf.rate_burst, h->conf.rate_per_sec, &s->rl)) != BB_OK ||
+        (err = hq_ratelimit_new(4 * h->conf.rate_burst, 10 * h->conf.rate_per_sec,
+                                &s->rl_attach)) != BB_OK ||
         (err = hq_ratelimit_new(h->conf.rate_burst, h->conf.rate_per_sec, &s->rl_status))
             != BB_OK) {
         if (eb && !eb->msg[0])
@@ -551,6 +663,7 @@ void hq_server_stop(hq_server *s)
     hq_dbpool_free(s->pool);
     hq_ratelimit_free(s->rl);
     hq_ratelimit_free(s->rl_status);
+    hq_ratelimit_free(s->rl_attach);
     hq_reference_clear(&s->ref);
     free(s);
 }

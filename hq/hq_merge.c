@@ -3,6 +3,7 @@
  * merge (see hq_merge.h).
  */
 #include "hq_merge.h"
+#include "hq_attach.h"
 #include "hq_facts.h"
 #include "bb_db.h"
 #include "bb_json.h"
@@ -403,6 +404,10 @@ static bb_err merge_one(struct merge *m, cJSON *results, int index, const cJSON 
         err = bb_db_err(m->db, rc, "store the revision", eb);
         goto out;
     }
+    /* The files it names, so their uploads are accepted and the record page
+     * knows what is on its way (hq_attach.h). */
+    if ((err = hq_attach_link_revision(m->db, m->cat, rec, eb)) != BB_OK)
+        goto out;
     m->merged++;
     err = add_result(results, id, rev, "merged", NULL, eb);
     goto out;

@@ -6,7 +6,13 @@
 #include "hq_web.h"
 #include "bb_httpd.h"
 #include "hq_api.h"
+#include "hq_attfile.h"
+#include "hq_attview.h"
 #include "hq_auth.h"
+#include "hq_export_zip.h"
+#include "hq_thumb.h"
+#include "bb_attach.h"
+#include "bb_db.h"
 #include "hq_store.h"
 #include "bb_log.h"
 #include "bb_time.h"
@@ -20,18 +26,24 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <mbedtls/platform_util.h>
 
 #define COOKIE "__Host-bb_session"
 #define CT_JSON "application/json"
 #define CT_CSV "text/csv; charset=utf-8"
+#define CT_ZIP "application/zip"
+#define ATTACH_PREFIX "/api/attachments/"
 #define PARAM_MAX 200          /* bytes of one query value */
 #define PARAMS_MAX 16          /* query parameters in one request */
 
 #define CSP "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
             "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; " \
             "frame-ancestors 'none'"
+/* A stored file opened on its own: nothing in it runs, whatever it holds. */
+#define CSP_FILE "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; " \
+                 "frame-ancestors 'none'"
 
 struct resp {
     unsigned status;
@@ -41,9 +53,13 @@ struct resp {
     size_t len;
     const char *cache;
     char cookie[200];
-    char disposition[120];
+    char disposition[1300];    /* a file's name twice: ASCII, and percent-encoded (× 3) */
     char location[40];
-    char etag[40];
+    char etag[80];
+    char type_buf[BB_ATTACH_TYPE_MAX];   /* a stored file's type (type points here) */
+    int has_fd;                /* the body is the file behind fd, len bytes (streamed) */
+    int fd;
+    const char *csp;           /* NULL: CSP */
     const char *allow;
     unsigned retry_after;
     enum bb_lang lang;         /* of the messages (the request's: see request_lang) */
@@ -138,9 +154,16 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct resp *rs, int he
     enum MHD_Result ret;
     char num[24];
 
-    if (!rs->body && !rs->fixed && rs->status != 303 && rs->status != 304)
+    if (!rs->body && !rs->fixed && !rs->has_fd && rs->status != 303 && rs->status != 304)
         werr(rs, 500, "internal", "out of memory");
-    if (rs->fixed)
+    if (rs->has_fd) {
+        /* MHD reads the file as it sends (and closes fd when done): a photo or an
+         * export is never held in memory.  For HEAD, MHD sends only the headers. */
+        r = MHD_create_response_from_fd((uint64_t)rs->len, rs->fd);
+        if (!r)
+            close(rs->fd);
+        rs->has_fd = 0;
+    } else if (rs->fixed)
         r = MHD_create_response_from_buffer(head ? 0 : rs->len, (void *)rs->fixed,
                                             MHD_RESPMEM_PERSISTENT);
     else if (rs->body && !head)
@@ -156,7 +179,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct resp *rs, int he
         rs->body = NULL;               /* MHD owns it now */
     if (rs->type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rs->type);
-    MHD_add_response_header(r, "Content-Security-Policy", CSP);
+    MHD_add_response_header(r, "Content-Security-Policy", rs->csp ? rs->csp : CSP);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
@@ -194,7 +217,8 @@ int hq_web_route(const char *path)
            strcmp(path, "/v1/kpi") == 0 ||
            strncmp(path, "/v1/kpi/", 8) == 0 || strcmp(path, "/v1/records") == 0 ||
            strncmp(path, "/v1/records/", 12) == 0 || strcmp(path, "/v1/devices") == 0 ||
-           strcmp(path, "/v1/quarantine") == 0 || strncmp(path, "/v1/quarantine/", 15) == 0;
+           strcmp(path, "/v1/quarantine") == 0 || strncmp(path, "/v1/quarantine/", 15) == 0 ||
+           strncmp(path, ATTACH_PREFIX, strlen(ATTACH_PREFIX)) == 0;
 }
 
 static const char *header(const struct rq *q, const char *name)
@@ -310,8 +334,10 @@ static int read_params(struct rq *q, const char *const *allowed, struct resp *rs
         werr(rs, 400, "bad_request", "%s", WL(rs, "lang: zh-TW or en", "lang：zh-TW 或 en"));
         return -1;
     }
-    if (q->format && strcmp(q->format, "csv") != 0 && strcmp(q->format, "json") != 0) {
-        werr(rs, 400, "bad_request", "%s", WL(rs, "format: csv or json", "format：csv 或 json"));
+    if (q->format && strcmp(q->format, "csv") != 0 && strcmp(q->format, "json") != 0 &&
+        strcmp(q->format, "zip") != 0) {
+        werr(rs, 400, "bad_request", "%s", WL(rs, "format: csv or json (records: also zip)",
+                                              "format：csv 或 json（紀錄另可用 zip）"));
         return -1;
     }
     if (q->q.header && strcmp(q->q.header, "codes") != 0) {
@@ -513,6 +539,55 @@ static int authenticate(struct rq *q, sqlite3 *db, struct hq_principal *p, struc
 
 /* ---- API ------------------------------------------------------------------------------ */
 
+/*
+ * format=zip of the records list: the CSV export's exact bytes plus every
+ * file those records name that HQ holds, and a manifest of the rest
+ * (hq_export_zip.h).  Built in a temporary file and streamed from it.
+ */
+static void export_zip(struct rq *q, const struct hq_api_ctx *ac, struct hq_api_result *res,
+                       struct resp *rs)
+{
+    const cJSON *items = cJSON_GetObjectItem(res->json, "items");
+    cJSON *files = NULL;
+    size_t csv_len = 0, included = 0, missing = 0;
+    int64_t size = 0;
+    char *csv;
+    bb_errbuf eb;
+    bb_err err;
+    int fd = -1;
+
+    memset(&eb, 0, sizeof eb);
+    if (!(csv = hq_api_csv(res->json, "records", q->lang, q->q.header != NULL, &csv_len))) {
+        werr(rs, 500, "internal", "out of memory");
+        return;
+    }
+    if ((err = bb_db_exec(ac->db, "BEGIN", &eb)) == BB_OK)
+        err = hq_attview_for_records(ac->db, items, &files, &eb);
+    bb_db_rollback(ac->db);
+    if (err == BB_OK)
+        err = hq_export_zip_build(q->h, "beatbook-records.csv", csv, csv_len, files, &fd,
+                                  &size, &included, &missing, &eb);
+    free(csv);
+    cJSON_Delete(files);
+    if (err != BB_OK) {
+        bb_warn("export zip: %s", eb.msg);
+        werr(rs, err == BB_ERR_BUSY ? 503 : err == BB_ERR_FULL ? 507 : 500, "internal", "%s",
+             WL(rs, "HQ could not build the ZIP export; see its log",
+                "總部無法產生 ZIP 匯出檔，請查看伺服器紀錄"));
+        return;
+    }
+    bb_info("export zip: records=%d attachments=%zu missing=%zu bytes=%lld",
+            cJSON_GetArraySize(items), included, missing, (long long)size);
+    rs->status = 200;
+    rs->type = CT_ZIP;
+    rs->has_fd = 1;
+    rs->fd = fd;
+    rs->len = (size_t)size;
+    snprintf(rs->disposition, sizeof rs->disposition,
+             "attachment; filename=\"beatbook-records.zip\"");
+    hq_api_audit_export(ac, "records", "zip", (size_t)cJSON_GetArraySize(items));
+}
+
 static void export_answer(struct rq *q, const struct hq_api_ctx *ac, const char *what,
                           struct hq_api_result *res, struct resp *rs)
 {
@@ -522,6 +597,14 @@ static void export_answer(struct rq *q, const struct hq_api_ctx *ac, const char 
 
     if (res->status != 200 || !q->format) {
         from_result(rs, res);
+        return;
+    }
+    if (strcmp(q->format, "zip") == 0) {
+        if (strcmp(what, "records") == 0)
+            export_zip(q, ac, res, rs);
+        else
+            werr(rs, 400, "bad_request", "%s", WL(rs, "format: csv or json (zip: records only)",
+                                                  "format：csv 或 json（zip 只用於紀錄）"));
         return;
     }
     items = strcmp(what, "kpi") == 0 ? cJSON_GetObjectItem(res->json, "kpis")
@@ -594,6 +677,131 @@ static void quarantine_action(struct rq *q, const struct hq_api_ctx *ac, struct 
     from_result(rs, &res);
     hq_api_result_clear(&res);
     cJSON_Delete(in);
+}
+
+/*
+ * Content-Disposition for a stored file: its display name from a record
+ * (else the start of its hash), with the extension of its real type
+ * appended when the name does not end with it — a photo named "x.html" is
+ * saved as "x.html.jpg".  filename= is an ASCII stand-in (other bytes as
+ * '_'); filename*= the UTF-8 name, percent-encoded (RFC 6266, RFC 8187).
+ */
+static void file_disposition(const struct hq_attview_file *f, struct resp *rs)
+{
+    const char *ext = bb_media_ext(f->type), *kind;
+    char name[BB_ATTACH_NAME_MAX + 16], ascii[sizeof name], enc[sizeof name * 3];
+    size_t n, el = strlen(ext), i, a, o = 0;
+
+    snprintf(name, sizeof name, "%s", f->name[0] ? f->name : "");
+    if (!name[0])
+        snprintf(name, sizeof name, "%.16s", f->sha256);
+    n = strlen(name);
+    if (!(n >= el && strcasecmp(name + n - el, ext) == 0) &&
+        !(strcmp(ext, ".jpg") == 0 && n >= 5 && strcasecmp(name + n - 5, ".jpeg") == 0))
+        snprintf(name + n, sizeof name - n, "%s", ext);
+    for (i = 0, a = 0; name[i]; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        int plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+        if ((ch & 0xC0) != 0x80)       /* one '_' per character, not per UTF-8 byte */
+            ascii[a++] = plain ? (char)ch : '_';
+        if (plain) {
+            enc[o++] = (char)ch;
+        } else {
+            snprintf(enc + o, 4, "%%%02X", ch);
+            o += 3;
+        }
+    }
+    ascii[a] = '\0';
+    enc[o] = '\0';
+    /* Photos open in the browser; a PDF (or anything else) is only downloaded. */
+    kind = strncmp(f->type, "image/", 6) == 0 ? "inline" : "attachment";
+    snprintf(rs->disposition, sizeof rs->disposition, "%s; filename=\"%s\"; filename*=UTF-8''%s",
+             kind, ascii, enc);
+}
+
+/*
+ * GET /api/attachments/SHA and /api/attachments/SHA/thumb: the original
+ * as stored (its own type) or its 320 px JPEG thumbnail, streamed from the
+ * file.  Who may fetch is hq_api_attachment: 404 for anything outside the
+ * caller's scope, as for a file that does not exist.
+ */
+static void attachment(struct rq *q, const struct hq_api_ctx *ac, struct resp *rs)
+{
+    const char *rest = q->path + strlen(ATTACH_PREFIX), *inm;
+    char sha[BB_SHA256_HEX_SIZE] = "", etag[80];
+    struct hq_attview_file f;
+    struct hq_api_result res;
+    size_t n = strcspn(rest, "/");
+    int thumb = 0, fd = -1;
+    int64_t size = 0;
+    bb_errbuf eb;
+    bb_err err;
+
+    memset(&res, 0, sizeof res);
+    memset(&eb, 0, sizeof eb);
+    if (n < sizeof sha) {
+        memcpy(sha, rest, n);
+        sha[n] = '\0';
+    }
+    /* The hash first (400), then what follows it: only "/thumb". */
+    if (bb_sha256_hex_valid(sha) && rest[n] == '/') {
+        if (strcmp(rest + n, "/thumb") != 0) {
+            werr(rs, 404, "not_found", "%s", WL(rs, "there is nothing at this address", "此位址沒有內容"));
+            return;
+        }
+        thumb = 1;
+    }
+    if (hq_api_attachment(ac, sha, &f, &res) != 200) {
+        from_result(rs, &res);
+        hq_api_result_clear(&res);
+        return;
+    }
+    /* Validators only on what is served (an error is never cached): the hash names
+     * the bytes; "private, no-cache" makes the browser ask again, and access is
+     * checked each time. */
+    snprintf(etag, sizeof etag, "\"%s%s\"", f.sha256, thumb ? "-t320" : "");
+    inm = header(q, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (inm && strcmp(inm, etag) == 0) {
+        snprintf(rs->etag, sizeof rs->etag, "%s", etag);
+        rs->cache = "private, no-cache";
+        rs->status = 304;
+        return;
+    }
+    if (thumb)
+        err = hq_thumb_open(q->h, f.sha256, f.type, &fd, &size, &eb);
+    else
+        err = hq_attfile_open(q->h, f.sha256, &fd, &size, &eb);
+    if (err == BB_ERR_UNSUPPORTED || err == BB_ERR_TOOBIG) {
+        werr(rs, 404, "no_thumbnail", "%s", WL(rs, "this file has no thumbnail; open the original",
+                                              "此檔案沒有縮圖，請開啟原始檔"));
+        return;
+    }
+    if (err == BB_ERR_NOTFOUND) {
+        werr(rs, 404, "not_found", "%s", WL(rs, "no such attachment", "查無此附件"));
+        return;
+    }
+    if (err != BB_OK) {
+        /* A damaged file is never served; the log says which. */
+        bb_warn("attachment %.12s: %s", f.sha256, eb.msg);
+        werr(rs, 500, "internal", "%s", WL(rs, "HQ could not read this file; see its log",
+                                           "總部無法讀取此檔案，請查看伺服器紀錄"));
+        return;
+    }
+    rs->status = 200;
+    rs->has_fd = 1;
+    rs->fd = fd;
+    rs->len = (size_t)size;
+    rs->csp = CSP_FILE;
+    snprintf(rs->etag, sizeof rs->etag, "%s", etag);
+    rs->cache = "private, no-cache";
+    if (thumb) {
+        rs->type = "image/jpeg";
+    } else {
+        snprintf(rs->type_buf, sizeof rs->type_buf, "%s", f.type);
+        rs->type = rs->type_buf;   /* f is gone once we return */
+        file_disposition(&f, rs);
+    }
 }
 
 static void api(struct rq *q, sqlite3 *db, struct resp *rs)
@@ -685,6 +893,13 @@ static void api(struct rq *q, sqlite3 *db, struct resp *rs)
     if (!q->get) {
         rs->allow = "GET, HEAD";
         werr(rs, 405, "method_not_allowed", WL(rs, "%s takes GET", "%s 只接受 GET"), path);
+        return;
+    }
+    if (strncmp(path, ATTACH_PREFIX, strlen(ATTACH_PREFIX)) == 0) {
+        if (read_params(q, P_LANG, rs) != 0)
+            return;
+        ac.lang = q->lang;
+        attachment(q, &ac, rs);
         return;
     }
     if (ROUTE("/v1/kpi", 1)) {

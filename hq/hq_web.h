@@ -17,11 +17,21 @@
  *   GET  /v1/kpi                 the scorecard (`kpi --format json`)
  *   GET  /v1/kpi/months          per KPI, each month of a year (charts)
  *   GET  /v1/kpi/records         the records behind a KPI figure
- *   GET  /v1/records, /v1/records/ID
- *   GET  /v1/devices             the day-end view
+ *   GET  /v1/records, /v1/records/ID   (a record's page lists its files)
+ *   GET  /v1/devices             the day-end view (with the files HQ lacks)
  *   GET  /v1/quarantine
  *   POST /v1/quarantine/{records|batches}/ID/{release|review}
- * Lists take format=csv or format=json for a download of the whole view.
+ *   GET  /api/attachments/SHA256        a stored file as it is, streamed from
+ *                                       its descriptor (hq_attfile: hash checked)
+ *   GET  /api/attachments/SHA256/thumb  its 320 px JPEG (hq_thumb)
+ * Lists take format=csv or format=json for a download of the whole view;
+ * /v1/records also format=zip: the CSV with the files (hq_export_zip).
+ * A file is fetched only when a record within the caller's scope names it
+ * (hq_api_attachment): 404 otherwise, 400 for a malformed hash.  Files are
+ * answered with their stored type, Content-Disposition (inline for photos,
+ * attachment for PDFs; the name ASCII-safe and RFC 8187-encoded), a
+ * sandboxing CSP, nosniff and "Cache-Control: private, no-cache" with the
+ * hash as ETag (access is checked again on every request).
  *
  * Who: a session cookie (__Host-bb_session: HttpOnly, Secure, SameSite=
  * Strict, Path=/) or "Authorization: Bearer TOKEN" (hq_auth.h).  Without

@@ -4,11 +4,13 @@
  * cJSON trees, which the catalog keeps alive; arrays of structs are ours.
  */
 #include "bb_catalog.h"
+#include "bb_attach.h"
 #include "bb_embed.h"
 #include "bb_json.h"
 #include "bb_rules.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,7 @@ const char *bb_ftype_name(enum bb_ftype t)
     case BB_F_DATETIME: return "datetime";
     case BB_F_REF: return "ref";
     case BB_F_GEO: return "geo";
+    case BB_F_ATTACHMENT: return "attachment";
     }
     return "?";
 }
@@ -81,7 +84,8 @@ const char *bb_ftype_name(enum bb_ftype t)
 static bool parse_ftype(const char *s, enum bb_ftype *t)
 {
     static const enum bb_ftype all[] = {BB_F_TEXT, BB_F_INTEGER, BB_F_NUMBER, BB_F_BOOLEAN,
-                                        BB_F_ENUM, BB_F_DATETIME, BB_F_REF, BB_F_GEO};
+                                        BB_F_ENUM, BB_F_DATETIME, BB_F_REF, BB_F_GEO,
+                                        BB_F_ATTACHMENT};
     size_t i;
     for (i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(s, bb_ftype_name(all[i])) == 0) {
@@ -118,6 +122,7 @@ static void free_kind(struct kind_entry *k)
         free((void *)k->fields[i].values);
         free((void *)k->fields[i].required_if_values);
         free((void *)k->fields[i].relevant_if_values);
+        free((void *)k->fields[i].media);
     }
     free(k->fields);
     bb_rules_free((struct bb_rule *)k->kind.rules, k->kind.nrules);
@@ -194,19 +199,21 @@ static bb_err parse_asking(const cJSON *jf, struct bb_field *f, const char *orig
             f->default_kind = BB_DEFAULT_NOW;
         else if (strcmp(s, "unit") == 0 && f->type == BB_F_REF && strcmp(f->ref, "units") == 0)
             f->default_kind = BB_DEFAULT_UNIT;
-        else if (strcmp(s, "last") == 0)
+        else if (strcmp(s, "last") == 0 && f->type != BB_F_ATTACHMENT)
+            /* Not for files: the last record's photos are not this one's. */
             f->default_kind = BB_DEFAULT_LAST;
         else
             return bb_fail(eb, BB_ERR_INVALID,
                            "%s: field \"%s\": \"default\": \"%s\" does not fit a %s field "
-                           "(now: datetime; unit: a ref to units; last: any)", origin, f->name,
+                           "(now: datetime; unit: a ref to units; last: any but attachment)", origin, f->name,
                            s, bb_ftype_name(f->type));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(jf, "default_value")) != NULL) {
-        if (!cJSON_IsString(it) || f->default_kind != BB_DEFAULT_NONE)
+        if (!cJSON_IsString(it) || f->default_kind != BB_DEFAULT_NONE ||
+            f->type == BB_F_ATTACHMENT)
             return bb_fail(eb, BB_ERR_INVALID,
                            "%s: field \"%s\": \"default_value\" is text, and only without "
-                           "\"default\"", origin, f->name);
+                           "\"default\" (and never on an attachment field)", origin, f->name);
         f->default_kind = BB_DEFAULT_VALUE;
         f->default_value = it->valuestring;
     }
@@ -217,6 +224,62 @@ static bb_err parse_asking(const cJSON *jf, struct bb_field *f, const char *orig
                            origin, f->name);
         f->page = it->valuestring;
     }
+    return BB_OK;
+}
+
+/*
+ * "media", "max_count", "max_bytes": what an attachment field takes.  All
+ * three are required on an attachment field (a kind says what it accepts;
+ * no size is assumed) and refused on any other.
+ */
+static bb_err parse_attachment(const cJSON *jf, struct bb_field *f, const char *origin,
+                               bb_errbuf *eb)
+{
+    const cJSON *media = cJSON_GetObjectItemCaseSensitive(jf, "media");
+    const cJSON *count = cJSON_GetObjectItemCaseSensitive(jf, "max_count");
+    const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(jf, "max_bytes");
+    const cJSON *m;
+    size_t n = (size_t)cJSON_GetArraySize(media), i = 0, j;
+
+    if (f->type != BB_F_ATTACHMENT) {
+        if (media || count || bytes)
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: field \"%s\": \"media\", \"max_count\" and \"max_bytes\" "
+                           "apply only to attachment fields", origin, f->name);
+        return BB_OK;
+    }
+    if (!cJSON_IsArray(media) || n == 0 || n > 10)
+        return bb_fail(eb, BB_ERR_INVALID,
+                       "%s: field \"%s\": an attachment field needs \"media\": a list of the "
+                       "types it takes (image/jpeg, image/png, image/heic, image/heif, "
+                       "application/pdf)", origin, f->name);
+    if (!(f->media = calloc(n, sizeof *f->media)))
+        return BB_ERR_NOMEM;
+    f->nmedia = n;
+    cJSON_ArrayForEach(m, media) {
+        if (!cJSON_IsString(m) || !bb_media_known(m->valuestring))
+            return bb_fail(eb, BB_ERR_INVALID,
+                           "%s: field \"%s\": media[%zu] is not a type beatbook can tell from "
+                           "a file's bytes (image/jpeg, image/png, image/heic, image/heif, "
+                           "application/pdf)", origin, f->name, i);
+        for (j = 0; j < i; j++)
+            if (strcmp(f->media[j], m->valuestring) == 0)
+                return bb_fail(eb, BB_ERR_INVALID, "%s: field \"%s\": media \"%s\" is listed "
+                               "twice", origin, f->name, m->valuestring);
+        f->media[i++] = m->valuestring;
+    }
+    if (!cJSON_IsNumber(count) || count->valuedouble != floor(count->valuedouble) ||
+        count->valuedouble < 1 || count->valuedouble > BB_ATTACH_MAX_COUNT)
+        return bb_fail(eb, BB_ERR_INVALID,
+                       "%s: field \"%s\": \"max_count\" must be a whole number 1..%d",
+                       origin, f->name, BB_ATTACH_MAX_COUNT);
+    if (!cJSON_IsNumber(bytes) || bytes->valuedouble != floor(bytes->valuedouble) ||
+        bytes->valuedouble < 1 || bytes->valuedouble > (double)BB_ATTACH_MAX_SIZE)
+        return bb_fail(eb, BB_ERR_INVALID,
+                       "%s: field \"%s\": \"max_bytes\" must be a whole number 1..%lld "
+                       "(256 MiB)", origin, f->name, (long long)BB_ATTACH_MAX_SIZE);
+    f->max_count = (long)count->valuedouble;
+    f->max_bytes = (long long)bytes->valuedouble;
     return BB_OK;
 }
 
@@ -235,7 +298,7 @@ static bb_err parse_field(const cJSON *jf, struct bb_field *f, const char *origi
     if (!type || !parse_ftype(type, &f->type))
         return bb_fail(eb, BB_ERR_INVALID,
                        "%s: field \"%s\": \"type\" must be one of text, integer, number, "
-                       "boolean, enum, datetime, ref, geo", origin, f->name);
+                       "boolean, enum, datetime, ref, geo, attachment", origin, f->name);
     read_label(jf, "label", &f->label);
     read_label(jf, "help", &f->help);
     if (!f->label.zh && !f->label.en)
@@ -311,6 +374,8 @@ static bb_err parse_field(const cJSON *jf, struct bb_field *f, const char *origi
                            "%s: field \"%s\": \"ref\" must name a reference list (%s)",
                            origin, f->name, BB_REF_LISTS);
     }
+    if ((err = parse_attachment(jf, f, origin, eb)) != BB_OK)
+        return err;
     if ((it = cJSON_GetObjectItemCaseSensitive(jf, "required_if")) != NULL &&
         (err = parse_if(it, "required_if", f, &f->required_if_field, &f->required_if_values,
                         &f->required_if_count, origin, eb)) != BB_OK)

@@ -39,7 +39,8 @@ enum bb_lang bb_lang_from_locale(const char *locale);
 
 enum bb_ftype {
     BB_F_TEXT, BB_F_INTEGER, BB_F_NUMBER, BB_F_BOOLEAN,
-    BB_F_ENUM, BB_F_DATETIME, BB_F_REF, BB_F_GEO
+    BB_F_ENUM, BB_F_DATETIME, BB_F_REF, BB_F_GEO,
+    BB_F_ATTACHMENT     /* photos and files, named by content (docs/FORMATS.md §5) */
 };
 const char *bb_ftype_name(enum bb_ftype t);
 
@@ -48,6 +49,7 @@ struct bb_enum_value {
     struct bb_label label;
 };
 
+#define BB_ATTACH_MAX_COUNT 50     /* files in one attachment field, whatever a kind says */
 #define BB_TEXT_MAX_DEFAULT 4000   /* characters, when a text field sets no max_length */
 
 /* Where a question's starting value comes from (the form model, bb_form.h). */
@@ -73,6 +75,12 @@ struct bb_field {
     double min, max;                    /* integer/number */
     long max_length;                    /* text, in characters */
     const char *ref;                    /* ref: list name */
+    /* attachment: the media types allowed (each bb_media_known), how many
+     * files (1..BB_ATTACH_MAX_COUNT) and how large each (1..BB_ATTACH_MAX_SIZE). */
+    const char **media;
+    size_t nmedia;
+    long max_count;
+    long long max_bytes;
     /* How the form asks it (bb_form.h); validation ignores these. */
     bool ask_never;                     /* "ask": "never": set by the program, not asked */
     const char *relevant_if_field;      /* asked only when that field is one of ... */

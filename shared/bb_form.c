@@ -285,6 +285,50 @@ void bb_form_default(const struct bb_question *q, const char *unit, const cJSON 
     }
 }
 
+/*
+ * "3 張照片：IMG_0412.JPG、IMG_0413.JPG、…" / "3 photos: IMG_0412.JPG, ...":
+ * photos when every file is an image, else files; a file without a name
+ * by the start of its hash.
+ */
+static void attachments_display(const cJSON *v, enum bb_lang lang, char *out, size_t n)
+{
+    const cJSON *it;
+    int count = cJSON_GetArraySize(v), images = 1, w;
+    size_t used;
+
+    cJSON_ArrayForEach(it, v) {
+        const char *type = bb_json_str(it, "type");
+        if (!type || strncmp(type, "image/", 6) != 0)
+            images = 0;
+    }
+    if (lang == BB_LANG_EN)
+        w = snprintf(out, n, "%d %s%s:", count, images ? "photo" : "file", count == 1 ? "" : "s");
+    else
+        w = snprintf(out, n, "%d %s：", count, images ? "張照片" : "個檔案");
+    used = w < 0 ? 0 : (size_t)w >= n ? n - 1 : (size_t)w;
+    cJSON_ArrayForEach(it, v) {
+        const char *name = bb_json_str(it, "name"), *sha = bb_json_str(it, "sha256");
+        char shown[40];
+        if (!name) {
+            snprintf(shown, sizeof shown, "%.12s…", sha ? sha : "?");
+            name = shown;
+        }
+        w = snprintf(out + used, n - used, "%s%s",
+                     it == v->child ? (lang == BB_LANG_EN ? " " : "")
+                                    : (lang == BB_LANG_EN ? ", " : "、"), name);
+        if (w < 0 || (size_t)w >= n - used) {
+            /* Too long: cut on a character boundary and end with "…" (3 bytes). */
+            size_t cut = n > 4 ? n - 4 : 0;
+            while (cut > 0 && ((unsigned char)out[cut] & 0xc0) == 0x80)
+                cut--;
+            if (n > 4)
+                memcpy(out + cut, "…", sizeof "…");
+            return;
+        }
+        used += (size_t)w;
+    }
+}
+
 void bb_form_display(const bb_catalog *cat, const struct bb_field *f, const cJSON *v,
                      enum bb_lang lang, char *out, size_t n)
 {
@@ -341,6 +385,12 @@ void bb_form_display(const bb_catalog *cat, const struct bb_field *f, const cJSO
         }
         break;
     }
+    case BB_F_ATTACHMENT:
+        if (cJSON_IsArray(v)) {
+            attachments_display(v, lang, out, n);
+            return;
+        }
+        break;
     case BB_F_TEXT:
     case BB_F_INTEGER:
     case BB_F_NUMBER:
@@ -415,6 +465,13 @@ static cJSON *question_json(const struct bb_question *q, const bb_catalog *cat)
         cJSON_AddNumberToObject(o, "max", f->max);
     if (f->type == BB_F_TEXT)
         cJSON_AddNumberToObject(o, "max_length", (double)f->max_length);
+    if (f->type == BB_F_ATTACHMENT) {
+        cJSON *media = cJSON_AddArrayToObject(o, "media");
+        for (i = 0; media && i < f->nmedia; i++)
+            cJSON_AddItemToArray(media, cJSON_CreateString(f->media[i]));
+        cJSON_AddNumberToObject(o, "max_count", (double)f->max_count);
+        cJSON_AddNumberToObject(o, "max_bytes", (double)f->max_bytes);
+    }
     if (f->type == BB_F_ENUM) {
         cJSON *vals = cJSON_AddArrayToObject(o, "values");
         for (i = 0; vals && i < f->nvalues; i++) {

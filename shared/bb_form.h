@@ -72,7 +72,8 @@ void bb_form_default(const struct bb_question *q, const char *unit, const cJSON 
 /*
  * A stored value as a person reads it in lang: an enum's label, a reference
  * as "東豐自行車綠廊（BP-DF）", 是/否, a datetime as 107/03/15 14:20 (zh-TW,
- * Taipei time) or 2018-03-15 14:20 (en), a location as "24.1477, 120.6736".
+ * Taipei time) or 2018-03-15 14:20 (en), a location as "24.1477, 120.6736",
+ * attachments as "2 張照片：IMG_0412.JPG、IMG_0413.JPG" / "2 photos: ...".
  */
 void bb_form_display(const bb_catalog *cat, const struct bb_field *f, const cJSON *v,
                      enum bb_lang lang, char *out, size_t n);
@@ -89,6 +90,7 @@ cJSON *bb_label_json(const struct bb_label *l);
  *                   "ask" ("never" only), "default" (now|unit|last|value),
  *                   "default_value", "min", "max", "max_length",
  *                   "values": [{"code","label"}]            (enum),
+ *                   "media", "max_count", "max_bytes"       (attachment),
  *                   "ref", "options": [{"code","label","aliases"}] (ref),
  *                   "kpi_note"}],
  *    "rules": [{"id", "since", "message"}]}

@@ -32,6 +32,7 @@ static bool value_is(const cJSON *v, const struct bb_field *f, const struct bb_p
         return cJSON_IsNumber(v) && v->valuedouble == pv->number;
     case BB_F_DATETIME:
     case BB_F_GEO:
+    case BB_F_ATTACHMENT:   /* refused by bb_plan when a plan loads */
         break;
     }
     return false;

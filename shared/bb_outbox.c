@@ -13,6 +13,7 @@
  * in the clear and is wiped before it is freed.
  */
 #include "bb_outbox.h"
+#include "bb_outbox_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -44,22 +45,6 @@
 #define CONF_MAX ((size_t)64 * 1024)
 #define REASON_MAX 1000
 
-struct bb_outbox {
-    sqlite3 *db;
-    char home[4096];
-    char device[80];
-    int enrolled;
-    struct bb_outbox_hq hq;
-    char *url, *pin, *ca, *label;
-    uint8_t hq_x25519[BB_HPKE_PK_LEN];
-    char hq_x25519_key[BB_KEY_ID_SIZE];
-    bb_sign_key *hq_sign;
-    char hq_sign_key[BB_KEY_ID_SIZE];
-    char device_key_id[BB_KEY_ID_SIZE];
-    char *token;                /* secret; NULL once registered */
-    bb_sign_key *dev;           /* device.key, loaded when first needed */
-    enum bb_lang lang;          /* of messages people read (bb_outbox_set_lang) */
-};
 
 /* ---- Settings --------------------------------------------------------------- */
 
@@ -1380,7 +1365,8 @@ fail:
     return errno_fail(eb, lang, e, BB_L(lang, "write", "寫入"), path);
 }
 
-bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf *eb)
+bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, long *files,
+                        bb_errbuf *eb)
 {
     struct bb_outbox_batch b;
     int64_t after = 0;
@@ -1389,6 +1375,7 @@ bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf
     int dirfd;
 
     *written = 0;
+    *files = 0;
     if (stat(dir, &sb) != 0)
         return errno_fail(eb, ob->lang, errno, BB_L(ob->lang, "export to", "匯出到"), dir);
     if (!S_ISDIR(sb.st_mode))
@@ -1413,6 +1400,10 @@ bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf
             break;
         (*written)++;
     }
+    /* The files the batches' records name, after the batches (HQ merges
+     * the records first, then takes the files they name). */
+    if (err == BB_OK)
+        err = bb_outbox_att_export(ob, dirfd, dir, files, eb);
     /* Never reached HQ: the stick also carries the signed registration, so
      * HQ can bind this laptop's key and merge the batches (hq import). */
     if (err == BB_OK) {
@@ -1554,6 +1545,9 @@ bb_err bb_outbox_purge(bb_outbox *ob, long retention_days, int64_t now,
         default: break;
         }
     }
+    /* Attachment files HQ acknowledged as long ago (its receipt names each). */
+    if ((err = bb_outbox_att_purge(ob, cutoff, now, &r->files, &r->file_bytes, eb)) != BB_OK)
+        goto fail;
     return bb_db_commit(ob->db, eb);
 fail:
     bb_db_rollback(ob->db);
@@ -1754,6 +1748,8 @@ bb_err bb_outbox_summary(sqlite3 *db, cJSON **out, bb_errbuf *eb)
                              &q, eb)) != BB_OK ||
         (err = summary_rows(db, q, a, rej_rec_keys, 5, eb)) != BB_OK)
         goto fail;
+    if ((err = bb_outbox_att_summary(db, o, eb)) != BB_OK)
+        goto fail;
     if ((err = bb_db_prepare(db, "SELECT last_attempt_at, last_success_at, last_error"
                              " FROM sync_state WHERE id = 1", &q, eb)) != BB_OK)
         goto fail;
@@ -1779,4 +1775,24 @@ bb_err bb_outbox_summary(sqlite3 *db, cJSON **out, bb_errbuf *eb)
 fail:
     cJSON_Delete(o);
     return err;
+}
+
+/* ---- For the outbox's other files (bb_outbox_int.h) ------------------------- */
+
+bb_err bb_outbox_i_device_key(bb_outbox *ob, bb_errbuf *eb)
+{
+    return device_key(ob, eb);
+}
+
+bb_err bb_outbox_i_parse_signed(bb_outbox *ob, const char *text, size_t len, size_t cap,
+                                const char *context, const char *what, cJSON **out,
+                                bb_errbuf *eb)
+{
+    return parse_signed(ob, text, len, cap, context, what, out, eb);
+}
+
+bb_err bb_outbox_i_errno_fail(bb_errbuf *eb, enum bb_lang lang, int e, const char *action,
+                              const char *path)
+{
+    return errno_fail(eb, lang, e, action, path);
 }

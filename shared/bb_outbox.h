@@ -41,6 +41,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
+#include "bb_attach.h"
 #include "bb_err.h"
 #include "bb_lang.h"
 
@@ -250,14 +251,19 @@ bb_err bb_outbox_sign_request(bb_outbox *ob, cJSON *doc, const char *context, bb
  * <device>.register.json (the signed registration; it holds the one-time
  * token, mode 0600), which `beatbook-hq import` takes first; and always
  * <device>.status.json, the laptop's signed status report (via "usb").
- * *written: how many batch files.
+ * After the batches, every attachment file their records name that HQ has
+ * not acknowledged, as <device>-<sha256>.bba (bb_outbox_att_export).
+ * *written: how many batch files; *files: how many attachment files.
  */
-bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, bb_errbuf *eb);
+bb_err bb_outbox_export(bb_outbox *ob, const char *dir, long *written, long *files,
+                        bb_errbuf *eb);
 
 struct bb_outbox_purged {
     long batches;             /* acknowledged batches whose bytes were dropped */
     long revisions;           /* local revisions deleted */
     long records;             /* local records deleted (no revision left) */
+    long files;               /* attachment files freed */
+    uint64_t file_bytes;      /* ... and their bytes */
 };
 
 /*
@@ -269,6 +275,82 @@ struct bb_outbox_purged {
  */
 bb_err bb_outbox_purge(bb_outbox *ob, long retention_days, int64_t now,
                        struct bb_outbox_purged *r, bb_errbuf *eb);
+
+/* ---- Attachments (docs/FORMATS.md §5, docs/PROTOCOL.md "Attachments") -------- */
+
+/*
+ * Files named by records live in <store folder>/attachments/<ab>/<sha256>
+ * with a row in `attachments` (schema/migrations/collector/006).  A file is
+ * sent after the batch holding a revision that names it, as a sealed
+ * attachment object whose head (and chunk key) is made once and kept, so a
+ * resumed upload sends the same bytes; it is acknowledged by HQ's signed
+ * attachment receipt, and freed by bb_outbox_purge only after that.
+ */
+struct bb_outbox_att {
+    int64_t rowid;                       /* order: the order files were added */
+    char sha256[BB_SHA256_HEX_SIZE];
+    int64_t size;
+    char type[BB_ATTACH_TYPE_MAX];
+    char name[BB_ATTACH_NAME_MAX + 1];
+    long attempts;
+    uint8_t *head;                       /* the sealed head, malloc'd */
+    size_t head_len;
+    struct bb_attach_view view;          /* parsed head (points into head) */
+    uint8_t key[BB_ATTACH_KEY_LEN];      /* chunk key: secret, wiped by clear */
+    int fd;                              /* the file, open for reading */
+};
+
+/*
+ * The next file to send with rowid > after (0 for the first): no receipt,
+ * not refused for good, not freed, and named by a revision in a batch that
+ * HQ acknowledged (acked_only) or in any batch, sealed or acknowledged (for
+ * a USB stick, where the batches travel beside it).  Seals its head the
+ * first time (checking that the file still has its hash), in one UPDATE.
+ * BB_ERR_NOTFOUND when there is none.  Release with bb_outbox_att_clear.
+ */
+bb_err bb_outbox_att_next(bb_outbox *ob, int acked_only, int64_t after,
+                          struct bb_outbox_att *a, bb_errbuf *eb);
+void bb_outbox_att_clear(struct bb_outbox_att *a);
+
+/* Sealed chunk i of a into out (room for BB_ATTACH_CHUNK_MAX), *out_len its length. */
+bb_err bb_outbox_att_chunk(const bb_outbox *ob, const struct bb_outbox_att *a, int64_t i,
+                           uint8_t *out, size_t *out_len, bb_errbuf *eb);
+
+/*
+ * HQ's attachment receipt for sha256: its signature verifies with HQ's
+ * signing key and it names this device, file, size and type.  Unless
+ * check_only, stores it (one UPDATE; the head and key are dropped).
+ * *already: the file was acknowledged before.
+ */
+bb_err bb_outbox_att_ack(bb_outbox *ob, const char *sha256, const char *receipt, size_t len,
+                         int check_only, int *already, bb_errbuf *eb);
+
+/* Note an attempt (error NULL: just before sending) or its error. */
+bb_err bb_outbox_att_attempt(bb_outbox *ob, const char *sha256, const char *error,
+                             bb_errbuf *eb);
+
+/* HQ refused the file for good: keep the reason for `beatbook status`. */
+bb_err bb_outbox_att_refuse(bb_outbox *ob, const char *sha256, const char *reason,
+                            bb_errbuf *eb);
+
+/* Files waiting for a receipt and their bytes (for progress and status). */
+bb_err bb_outbox_att_pending(bb_outbox *ob, long *files, uint64_t *bytes, bb_errbuf *eb);
+
+/*
+ * Write each file bb_outbox_att_next(acked_only = 0) gives to dir as
+ * <device>-<sha256>.bba: the head, then every chunk, streamed (memory
+ * bounded by one chunk), durably.  Called by bb_outbox_export.
+ */
+bb_err bb_outbox_att_export(bb_outbox *ob, int dirfd, const char *dir, long *written,
+                            bb_errbuf *eb);
+
+/* Inside bb_outbox_purge's transaction: free the files acknowledged at or
+ * before cutoff (unlink, then purged_at).  *freed, *bytes: what was freed. */
+bb_err bb_outbox_att_purge(bb_outbox *ob, int64_t cutoff, int64_t now, long *freed,
+                           uint64_t *bytes, bb_errbuf *eb);
+
+/* The "attachments" member of bb_outbox_summary. */
+bb_err bb_outbox_att_summary(sqlite3 *db, cJSON *o, bb_errbuf *eb);
 
 /* ---- Status ----------------------------------------------------------------- */
 

@@ -416,6 +416,7 @@ static bb_err cond_value(struct pctx *c, const char *path, const struct bb_field
         return BB_OK;
     case BB_F_DATETIME:
     case BB_F_GEO:
+    case BB_F_ATTACHMENT:
         break;
     }
     return perr(c, path, "field \"%s\" is of type %s, which conditions cannot test", f->name,
@@ -429,8 +430,13 @@ static bb_err kind_field(struct pctx *c, const char *path, const struct bb_kind 
     char names[600];
     size_t i, used = 0;
 
-    if ((*out = bb_kind_field(k, name)) != NULL)
+    if ((*out = bb_kind_field(k, name)) != NULL) {
+        /* Photos and files are evidence: nothing a KPI counts, sums or groups by. */
+        if ((*out)->type == BB_F_ATTACHMENT)
+            return perr(c, path, "field \"%s\" of %s is an attachment field, which a plan "
+                        "cannot read", name, k->name);
         return BB_OK;
+    }
     names[0] = '\0';
     for (i = 0; i < k->nfields && used < sizeof names - 70; i++)
         used += (size_t)pathf(names + used, sizeof names - used, "%s%s", i ? ", " : "",

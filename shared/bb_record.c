@@ -4,6 +4,7 @@
  * macro keeps both format strings literal so the compiler checks them.
  */
 #include "bb_record.h"
+#include "bb_attach.h"
 #include "bb_json.h"
 #include "bb_rules.h"
 #include "bb_time.h"
@@ -73,6 +74,7 @@ const char *bb_ftype_label(enum bb_ftype t, enum bb_lang lang)
     case BB_F_DATETIME: return "日期時間";
     case BB_F_REF: return "代碼";
     case BB_F_GEO: return "座標";
+    case BB_F_ATTACHMENT: return "附件";
     }
     return "?";
 }
@@ -163,6 +165,125 @@ static bb_err check_geo(const cJSON *v, enum bb_lang lang, bb_errbuf *eb)
     return BB_OK;
 }
 
+/* True when type is one of the field's media types. */
+static int media_allowed(const struct bb_field *f, const char *type)
+{
+    size_t i;
+    for (i = 0; i < f->nmedia; i++)
+        if (strcmp(f->media[i], type) == 0)
+            return 1;
+    return 0;
+}
+
+int bb_record_media_allowed(const struct bb_field *f, const char *type)
+{
+    return type && media_allowed(f, type);
+}
+
+/* A display name: at most BB_ATTACH_NAME_MAX bytes of UTF-8, no '/', no control characters. */
+int bb_record_attachment_name_ok(const char *name)
+{
+    const unsigned char *p = (const unsigned char *)name;
+    size_t n = strlen(name);
+
+    if (n == 0 || n > BB_ATTACH_NAME_MAX || bb_utf8_length(name) < 0)
+        return 0;
+    for (; *p; p++)
+        if (*p == '/' || *p < 0x20 || *p == 0x7f)
+            return 0;
+    /* C1 controls (U+0080..U+009F) are 0xC2 0x80..0x9F in UTF-8. */
+    for (p = (const unsigned char *)name; p[0] && p[1]; p++)
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            return 0;
+    return 1;
+}
+
+/*
+ * An attachment field's value: [{"sha256", "size", "type", "name"?}], at
+ * most max_count, each hash once.  The message (in sub) says which file
+ * (1-based position, and its name when it has a good one) and what is wrong.
+ */
+static bb_err check_attachments(const struct bb_field *f, const cJSON *v, enum bb_lang lang,
+                                bb_errbuf *eb)
+{
+    const cJSON *it, *jt, *other;
+    int n = cJSON_GetArraySize(v), i = 0, j;
+    char who[BB_ATTACH_NAME_MAX + 40], allowed[200];
+    size_t used = 0, m;
+
+    if (!cJSON_IsArray(v))
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "expected a list of files [{\"sha256\", \"size\", \"type\", "
+                                  "\"name\"}]; add files with FIELD=@PATH",
+                            "應為檔案清單 [{\"sha256\", \"size\", \"type\", \"name\"}]；"
+                            "請以 欄位=@路徑 加入檔案"));
+    /* One stored form: no files is the field left out, never []. */
+    if (n == 0)
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "an empty list of files; leave the field out instead",
+                            "檔案清單是空的；沒有檔案時請不要填此欄位"));
+    if (n > f->max_count)
+        return bb_fail(eb, BB_ERR_INVALID,
+                       BB_L(lang, "%d files is more than the %ld this field takes",
+                            "%d 個檔案超過此欄位上限 %ld 個"), n, f->max_count);
+    allowed[0] = '\0';
+    for (m = 0; m < f->nmedia && used < sizeof allowed - 40; m++)
+        used += (size_t)snprintf(allowed + used, sizeof allowed - used, "%s%s",
+                                 m ? ", " : "", f->media[m]);
+    cJSON_ArrayForEach(it, v) {
+        const char *sha = bb_json_str(it, "sha256"), *type = bb_json_str(it, "type");
+        const char *name = bb_json_str(it, "name");
+        const cJSON *size = cJSON_GetObjectItemCaseSensitive(it, "size");
+        i++;
+        if (name && bb_record_attachment_name_ok(name))
+            snprintf(who, sizeof who, BB_L(lang, "file %d (%s)", "第 %d 個檔案（%s）"), i, name);
+        else
+            snprintf(who, sizeof who, BB_L(lang, "file %d", "第 %d 個檔案"), i);
+        if (!cJSON_IsObject(it))
+            return bb_fail(eb, BB_ERR_INVALID,
+                           BB_L(lang, "%s: expected {\"sha256\", \"size\", \"type\", \"name\"}",
+                                "%s：應為 {\"sha256\", \"size\", \"type\", \"name\"}"), who);
+        cJSON_ArrayForEach(jt, it)
+            if (strcmp(jt->string, "sha256") && strcmp(jt->string, "size") &&
+                strcmp(jt->string, "type") && strcmp(jt->string, "name"))
+                return bb_fail(eb, BB_ERR_INVALID,
+                               BB_L(lang, "%s: unknown key \"%.40s\" (a file has sha256, size, "
+                                          "type and name)",
+                                    "%s：不應有「%.40s」這個鍵（檔案只有 sha256、size、type、name）"),
+                               who, jt->string);
+        if (!sha || !bb_sha256_hex_valid(sha))
+            return bb_fail(eb, BB_ERR_INVALID,
+                           BB_L(lang, "%s: \"sha256\" must be 64 lowercase hex digits",
+                                "%s：「sha256」必須是 64 個小寫十六進位字元"), who);
+        if (!cJSON_IsNumber(size) || size->valuedouble != floor(size->valuedouble) ||
+            size->valuedouble < 1 || size->valuedouble > (double)f->max_bytes)
+            return bb_fail(eb, BB_ERR_INVALID,
+                           BB_L(lang, "%s: \"size\" must be 1 to %lld bytes",
+                                "%s：「size」必須是 1 到 %lld 位元組"), who, f->max_bytes);
+        if (!type || !media_allowed(f, type))
+            return bb_fail(eb, BB_ERR_INVALID,
+                           BB_L(lang, "%s: type \"%.40s\" is not allowed here (allowed: %s)",
+                                "%s：此欄位不接受「%.40s」類型（可用：%s）"), who,
+                           type ? type : "", allowed);
+        if (cJSON_GetObjectItemCaseSensitive(it, "name") && !(name && bb_record_attachment_name_ok(name)))
+            return bb_fail(eb, BB_ERR_INVALID,
+                           BB_L(lang, "%s: \"name\" must be text of 1 to %d bytes without \"/\" "
+                                      "or control characters",
+                                "%s：「name」必須是 1 到 %d 位元組的文字，不含「/」或控制字元"),
+                           who, BB_ATTACH_NAME_MAX);
+        j = 0;
+        cJSON_ArrayForEach(other, v) {
+            if (++j >= i)
+                break;
+            if (strcmp(bb_json_str(other, "sha256"), sha) == 0)
+                return bb_fail(eb, BB_ERR_INVALID,
+                               BB_L(lang, "%s is the same file as file %d (sha256 %.12s…)",
+                                    "%s與第 %d 個檔案是同一個檔案（sha256 %.12s…）"), who, j, sha);
+        }
+    }
+    return BB_OK;
+}
+
 bb_err bb_record_check_field(const bb_catalog *cat, const struct bb_kind *k,
                              const struct bb_field *f, const cJSON *v,
                              enum bb_lang lang, bb_errbuf *eb)
@@ -241,6 +362,10 @@ bb_err bb_record_check_field(const bb_catalog *cat, const struct bb_kind *k,
         return field_fail(eb, lang, k, f, msg);
     case BB_F_GEO:
         if (check_geo(v, lang, &sub) != BB_OK)
+            return field_fail(eb, lang, k, f, sub.msg);
+        return BB_OK;
+    case BB_F_ATTACHMENT:
+        if (check_attachments(f, v, lang, &sub) != BB_OK)
             return field_fail(eb, lang, k, f, sub.msg);
         return BB_OK;
     }
@@ -690,6 +815,12 @@ bb_err bb_record_coerce(const bb_catalog *cat, const struct bb_kind *k,
             return field_fail(eb, lang, k, f, msg);
         }
         break;
+    case BB_F_ATTACHMENT:
+        /* Files are read, checked and stored by the collector (collector/col_attach.h),
+         * which then sets the value itself: text alone cannot name a file's bytes. */
+        MSG(msg, lang, "give files as @PATH, e.g. %s=@/media/sd/IMG_0412.JPG",
+            "請以 @路徑 指定檔案，例如 %s=@/media/sd/IMG_0412.JPG", f->name);
+        return field_fail(eb, lang, k, f, msg);
     }
     if (!v)
         return bb_fail(eb, BB_ERR_NOMEM, "out of memory");

@@ -81,6 +81,12 @@ bb_err bb_geo_parse(const char *text, cJSON **out, bb_errbuf *eb);
 /* The same, with the message in lang (bb_geo_parse writes English). */
 bb_err bb_geo_parse_lang(const char *text, enum bb_lang lang, cJSON **out, bb_errbuf *eb);
 
+/* For attachment fields: 1 when type is one of f's media types. */
+int bb_record_media_allowed(const struct bb_field *f, const char *type);
+/* 1 when name may be an attachment's display name: 1..255 bytes of UTF-8,
+ * no '/' and no control characters. */
+int bb_record_attachment_name_ok(const char *name);
+
 /* True when field f must be present given the rest of data. */
 int bb_record_field_required(const struct bb_kind *k, const struct bb_field *f,
                              const cJSON *data);

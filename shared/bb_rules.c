@@ -63,6 +63,11 @@ static bb_err parse_cond(const struct bb_kind *k, const cJSON *jc, struct bb_con
         return bb_fail(eb, BB_ERR_INVALID,
                        "%s: \"%s\" is not a field of %s (nor occurred_at, recorded_at)", where,
                        c->field, k->name);
+    /* A rule reads values a person typed; files are evidence, not values to test. */
+    if (c->type == BB_F_ATTACHMENT)
+        return bb_fail(eb, BB_ERR_INVALID,
+                       "%s: field \"%s\" is an attachment field, which rules cannot test",
+                       where, c->field);
     cJSON_ArrayForEach(it, jc) {
         if (strcmp(it->string, "field") == 0 || strcmp(it->string, "plus_minutes") == 0)
             continue;

@@ -289,9 +289,11 @@ static bb_err perform(sync_http *h, struct xfer *x, struct curl_slist *hdrs,
     return BB_OK;
 }
 
-bb_err sync_http_post(sync_http *h, const char *path, const char *content_type,
-                      const void *body, size_t len, sync_http_progress progress, void *arg,
-                      struct sync_http_answer *a, bb_errbuf *eb)
+/* A request with a body: POST, or PUT (method), with one extra header line or NULL. */
+static bb_err send_body(sync_http *h, const char *method, const char *path,
+                        const char *content_type, const char *extra_header, const void *body,
+                        size_t len, sync_http_progress progress, void *arg,
+                        struct sync_http_answer *a, bb_errbuf *eb)
 {
     struct curl_slist *hdrs = NULL, *tmp;
     struct xfer x;
@@ -312,12 +314,17 @@ bb_err sync_http_post(sync_http *h, const char *path, const char *content_type,
     /* "Expect:" off: no 100-continue round trip before each body. */
     if (!(tmp = curl_slist_append(hdrs, ctype)) || !(hdrs = tmp) ||
         !(tmp = curl_slist_append(hdrs, "Accept: application/json")) || !(hdrs = tmp) ||
-        !(tmp = curl_slist_append(hdrs, "Expect:")) || !(hdrs = tmp)) {
+        !(tmp = curl_slist_append(hdrs, "Expect:")) || !(hdrs = tmp) ||
+        (extra_header && (strpbrk(extra_header, "\r\n") ||
+                          !(tmp = curl_slist_append(hdrs, extra_header)) || !(hdrs = tmp)))) {
         curl_slist_free_all(hdrs);
         return BB_ERR_NOMEM;
     }
+    /* CUSTOMREQUEST stays on the handle: set (PUT) or cleared (POST) every time. */
     if ((rc = curl_easy_setopt(h->curl, CURLOPT_URL, url)) != CURLE_OK ||
         (rc = curl_easy_setopt(h->curl, CURLOPT_POST, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST,
+                               strcmp(method, "POST") == 0 ? NULL : method)) != CURLE_OK ||
         (rc = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body)) != CURLE_OK ||
         (rc = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len)) != CURLE_OK ||
         (rc = curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs)) != CURLE_OK ||
@@ -332,6 +339,20 @@ bb_err sync_http_post(sync_http *h, const char *path, const char *content_type,
         return bb_fail(eb, BB_ERR_INTERNAL, "set up request: %s", curl_easy_strerror(rc));
     }
     return perform(h, &x, hdrs, a, eb);
+}
+
+bb_err sync_http_post(sync_http *h, const char *path, const char *content_type,
+                      const void *body, size_t len, sync_http_progress progress, void *arg,
+                      struct sync_http_answer *a, bb_errbuf *eb)
+{
+    return send_body(h, "POST", path, content_type, NULL, body, len, progress, arg, a, eb);
+}
+
+bb_err sync_http_put(sync_http *h, const char *path, const char *content_type,
+                     const char *extra_header, const void *body, size_t len,
+                     struct sync_http_answer *a, bb_errbuf *eb)
+{
+    return send_body(h, "PUT", path, content_type, extra_header, body, len, NULL, NULL, a, eb);
 }
 
 bb_err sync_http_get(sync_http *h, const char *path, const char *if_none_match,
@@ -367,6 +388,7 @@ bb_err sync_http_get(sync_http *h, const char *path, const char *if_none_match,
     }
     if ((rc = curl_easy_setopt(h->curl, CURLOPT_URL, url)) != CURLE_OK ||
         (rc = curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L)) != CURLE_OK ||
+        (rc = curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST, NULL)) != CURLE_OK ||
         (rc = curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs)) != CURLE_OK ||
         (rc = curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
         (rc = curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &x)) != CURLE_OK ||

@@ -59,6 +59,11 @@ bb_err sync_http_post(sync_http *h, const char *path, const char *content_type,
                       const void *body, size_t len, sync_http_progress progress, void *arg,
                       struct sync_http_answer *a, bb_errbuf *eb);
 
+/* PUT, the same, with one more header line ("Name: value") or NULL. */
+bb_err sync_http_put(sync_http *h, const char *path, const char *content_type,
+                     const char *extra_header, const void *body, size_t len,
+                     struct sync_http_answer *a, bb_errbuf *eb);
+
 /*
  * GET HQ's url + path, with If-None-Match: if_none_match when it is not NULL
  * (an entity tag, quotes included).  Same caps and errors as the POST.

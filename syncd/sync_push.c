@@ -2,6 +2,7 @@
  * sync_push.c — registration and one pass over the outbox (see sync_push.h).
  */
 #include "sync_push.h"
+#include "sync_attach.h"
 #include "sync_http.h"
 #include "sync_reference.h"
 #include "sync_signal.h"
@@ -432,6 +433,9 @@ bb_err sync_pass(const struct sync_opts *o, struct sync_counts *c, long *retry_a
         }
         bb_outbox_batch_clear(&b);
     }
+    /* Then the photos and files their records name (never ahead of them). */
+    if (!c->stopped && (err = sync_push_attachments(o, http, c, retry_after, eb)) != BB_OK)
+        goto done;
     /* Batches first; then the reference data, which never fails the pass. */
     if (!c->stopped && o->db) {
         clear_bar(o);
@@ -442,10 +446,14 @@ done:
     sync_http_free(http);
     if (o->progress)
         sync_progress_clear(o->progress);
-    if (c->acked > 0) {
+    if (c->acked > 0 || c->att_stored > 0) {
         bb_errbuf peb;
         if (bb_outbox_purge(o->ob, o->conf->retention_days, bb_time_now(), &purged, &peb) == BB_OK) {
             c->purged = purged.batches;
+            c->att_freed = purged.files;
+            if (purged.files > 0)
+                bb_info("purged attachments=%ld bytes=%llu retention_days=%ld", purged.files,
+                        (unsigned long long)purged.file_bytes, o->conf->retention_days);
             if (purged.batches > 0)
                 bb_info("purged batches=%ld revisions=%ld records=%ld retention_days=%ld",
                         purged.batches, purged.revisions, purged.records, o->conf->retention_days);

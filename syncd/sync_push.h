@@ -24,6 +24,7 @@
 #ifndef SYNC_PUSH_H
 #define SYNC_PUSH_H
 
+#include <stdint.h>
 #include <sqlite3.h>
 #include "bb_err.h"
 #include "bb_outbox.h"
@@ -50,6 +51,13 @@ struct sync_counts {
     int stopped;                    /* a stop signal ended the pass early */
     int registration_refused;       /* HQ refused to register this laptop */
     int reference;                  /* enum sync_ref_result; -1: not checked */
+    long att_sent;                  /* attachment files offered to HQ in this pass */
+    long att_stored;                /* ... HQ's receipt stored */
+    long att_refused;               /* ... refused for good */
+    long att_later;                 /* ... their record not merged at HQ yet */
+    long att_chunks;                /* chunks PUT */
+    uint64_t att_bytes;             /* ... and their bytes */
+    long att_freed;                 /* files freed after the pass */
 };
 
 /*

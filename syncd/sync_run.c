@@ -107,9 +107,13 @@ static long count_of(sqlite3 *db, const char *sql)
  * waiting go at the next pass, or on a USB stick.
  */
 static void print_day_end_zh(long drafts, long unsealed, const struct sync_counts *c,
-                             long waiting)
+                             long waiting, long att_waiting)
 {
-    if (waiting == 0 && unsealed == 0 && c->refused == 0 && c->rec_rejected == 0)
+    if (att_waiting > 0 && waiting == 0 && unsealed == 0)
+        printf("  日終：紀錄都已在總局，但還有 %ld 個照片／檔案尚未送達；網路恢復後請再執行一次，"
+               "或用隨身碟帶去：beatbook export --to /media/usb\n", att_waiting);
+    else if (waiting == 0 && unsealed == 0 && c->refused == 0 && c->rec_rejected == 0 &&
+             c->att_refused == 0)
         printf("  日終：本機所有已完成的資料都已在總局，並有總局簽章的回執\n");
     else if (waiting != 0 || unsealed != 0)
         printf("  日終：尚未全部送達總局——還有 %ld 個批次與 %ld 筆紀錄在等待；網路恢復後請再"
@@ -122,16 +126,21 @@ static void print_day_end_zh(long drafts, long unsealed, const struct sync_count
 }
 
 static void print_day_end(sqlite3 *db, const struct sync_counts *c, long waiting,
-                          enum bb_lang lang)
+                          long att_waiting, enum bb_lang lang)
 {
     long drafts = count_of(db, "SELECT count(*) FROM records WHERE status = 'draft'");
     long unsealed = count_of(db, "SELECT count(*) FROM revisions WHERE batch_seq IS NULL");
 
     if (lang != BB_LANG_EN) {
-        print_day_end_zh(drafts, unsealed, c, waiting);
+        print_day_end_zh(drafts, unsealed, c, waiting, att_waiting);
         return;
     }
-    if (waiting == 0 && unsealed == 0 && c->refused == 0 && c->rec_rejected == 0)
+    if (att_waiting > 0 && waiting == 0 && unsealed == 0)
+        printf("  day end: the records are at HQ, but %ld photo(s)/file(s) are not yet; run "
+               "again when the network is back, or carry them: beatbook export --to "
+               "/media/usb\n", att_waiting);
+    else if (waiting == 0 && unsealed == 0 && c->refused == 0 && c->rec_rejected == 0 &&
+             c->att_refused == 0)
         printf("  day end: everything finished on this laptop is at HQ, with HQ's signed "
                "receipts\n");
     else if (waiting != 0 || unsealed != 0)
@@ -146,7 +155,8 @@ static void print_day_end(sqlite3 *db, const struct sync_counts *c, long waiting
                drafts);
 }
 
-static void print_summary(const struct sync_counts *c, long waiting, enum bb_lang lang)
+static void print_summary(const struct sync_counts *c, long waiting, long att_waiting,
+                          enum bb_lang lang)
 {
     if (lang != BB_LANG_EN) {
         printf("已傳送 %ld，已確認 %ld，重複 %ld，遭拒 %ld\n", c->sent, c->acked, c->rec_duplicates,
@@ -156,6 +166,10 @@ static void print_summary(const struct sync_counts *c, long waiting, enum bb_lan
         printf("  紀錄：合併 %ld 筆，重複 %ld 筆（總局已有），遭總局拒收 %ld 筆%s\n", c->rec_merged,
                c->rec_duplicates, c->rec_rejected,
                c->rec_rejected || c->refused ? "——請見：beatbook status" : "");
+        if (c->att_sent > 0 || att_waiting > 0)
+            printf("  照片與檔案：送達 %ld 個（本次傳送 %ld 段，%.1f MB），遭拒 %ld 個，仍在等待 %ld 個%s\n",
+                   c->att_stored, c->att_chunks, (double)c->att_bytes / 1e6, c->att_refused,
+                   att_waiting, c->att_refused ? "——請見：beatbook status" : "");
         if (c->reference == SYNC_REF_UPDATED)
             printf("  參考資料：已自總局更新（beatbook 從現在起使用）\n");
         else if (c->reference == SYNC_REF_FAILED)
@@ -169,6 +183,10 @@ static void print_summary(const struct sync_counts *c, long waiting, enum bb_lan
     printf("  records: %ld merged, %ld duplicates (HQ already had them), %ld rejected by HQ%s\n",
            c->rec_merged, c->rec_duplicates, c->rec_rejected,
            c->rec_rejected || c->refused ? " — see: beatbook status" : "");
+    if (c->att_sent > 0 || att_waiting > 0)
+        printf("  photos and files: %ld at HQ (%ld chunks, %.1f MB sent now), %ld refused, %ld "
+               "still waiting%s\n", c->att_stored, c->att_chunks, (double)c->att_bytes / 1e6,
+               c->att_refused, att_waiting, c->att_refused ? " — see: beatbook status" : "");
     if (c->reference == SYNC_REF_UPDATED)
         printf("  reference data: updated from HQ (beatbook uses it from now on)\n");
     else if (c->reference == SYNC_REF_FAILED)
@@ -182,8 +200,8 @@ static bb_err run_once(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *ob
     struct sync_progress bar;
     struct sync_opts so;
     struct sync_counts c;
-    uint64_t bytes = 0;
-    long retry_after = -1, waiting = 0;
+    uint64_t bytes = 0, att_bytes = 0;
+    long retry_after = -1, waiting = 0, att_waiting = 0;
     bb_err err;
 
     memset(&so, 0, sizeof so);
@@ -199,9 +217,11 @@ static bb_err run_once(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *ob
     err = sync_pass(&so, &c, &retry_after, eb);
     if (bb_outbox_pending(ob, &waiting, &bytes, NULL) != BB_OK)
         waiting = -1;
+    if (bb_outbox_att_pending(ob, &att_waiting, &att_bytes, NULL) != BB_OK)
+        att_waiting = -1;
     if (err == BB_ERR_STATE && c.registration_refused) {
         fprintf(stderr, "beatbook-syncd: %s\n", eb->msg);
-        print_summary(&c, waiting, o->lang);
+        print_summary(&c, waiting, att_waiting, o->lang);
         *outcome = SYNC_REFUSED;
         return BB_OK;
     }
@@ -211,11 +231,11 @@ static bb_err run_once(const struct sync_run_opts *o, sqlite3 *db, bb_outbox *ob
     if (err != BB_OK)
         fprintf(stderr, BB_L(o->lang, "beatbook-syncd: %s; will retry later\n",
                              "beatbook-syncd：%s；稍後會再試\n"), eb->msg);
-    print_summary(&c, waiting, o->lang);
-    print_day_end(db, &c, waiting, o->lang);
-    if (c.refused > 0 || c.rec_rejected > 0)   /* batches or records: people must look */
+    print_summary(&c, waiting, att_waiting, o->lang);
+    print_day_end(db, &c, waiting, att_waiting, o->lang);
+    if (c.refused > 0 || c.rec_rejected > 0 || c.att_refused > 0)   /* people must look */
         *outcome = SYNC_REFUSED;
-    else if (err != BB_OK || waiting != 0 || c.stopped)
+    else if (err != BB_OK || waiting != 0 || c.stopped || att_waiting != 0)
         *outcome = SYNC_RETRY_LATER;
     else
         *outcome = SYNC_ALL_ACKED;

@@ -49,6 +49,12 @@
       origin_records: '紀錄', origin_history: '計畫歷史件數', origin_reference: '計畫參考數據',
       origin_plan: '計畫', origin_computed: '計算',
       changes: '變更內容', first_rev: '首次登錄', no_change: '欄位未變更', empty: '（未填）',
+      attachments: '照片與附件', on_way: '傳送中', exif_time: '拍攝時間', exif_place: '拍攝位置',
+      record_time: '紀錄的時間', record_place: '紀錄的位置', no_exif: '檔案中沒有拍攝時間與位置',
+      open_original: '開啟原始檔', download: '下載', export_zip: '匯出 ZIP（含附件）',
+      att_missing: '未到總部的附件', att_missing_short: '未到附件', att_name: '檔名',
+      att_type: '類型', att_size: '大小', att_truncated: '只列出前 200 個',
+      device_page: '裝置', no_such_device: '找不到此裝置（或不在您的轄區內）',
     },
     en: {
       title: 'Beatbook HQ review', scorecard: 'Scorecard', records: 'Records', devices: 'Devices',
@@ -87,6 +93,13 @@
       origin_plan: 'plan', origin_computed: 'computed',
       changes: 'What changed', first_rev: 'first entry', no_change: 'no field changed',
       empty: '(empty)',
+      attachments: 'Photos and files', on_way: 'on its way', exif_time: 'Taken',
+      exif_place: 'Taken at', record_time: "Record's time", record_place: "Record's place",
+      no_exif: 'the file holds no time or place', open_original: 'Open the original',
+      download: 'Download', export_zip: 'Export ZIP (with files)',
+      att_missing: 'Files not yet at HQ', att_missing_short: 'Files missing', att_name: 'Name',
+      att_type: 'Type', att_size: 'Size', att_truncated: 'only the first 200 are listed',
+      device_page: 'Device', no_such_device: 'no such device (or not within your units)',
     },
   };
 
@@ -173,14 +186,17 @@
     return data;
   }
 
-  function exportLinks(path, params) {
+  function exportLinks(path, params, withZip) {
     const p = Object.assign({}, params, { lang: LANG });
     delete p.after;
     return el('span', { class: 'exports' },
       el('a', { href: path + '?' + qs(Object.assign({}, p, { format: 'csv' })), download: '',
                 id: 'export-csv' }, t('export_csv')), ' · ',
       el('a', { href: path + '?' + qs(Object.assign({}, p, { format: 'json' })), download: '',
-                id: 'export-json' }, t('export_json')));
+                id: 'export-json' }, t('export_json')),
+      /* The CSV's records with the files they name (hq/hq_export_zip.h). */
+      withZip ? [' · ', el('a', { href: path + '?' + qs(Object.assign({}, p, { format: 'zip' })),
+                                  download: '', id: 'export-zip' }, t('export_zip'))] : null);
   }
 
   function showError(where, e) {
@@ -552,7 +568,7 @@
       ans = await api('GET', '/v1/records', Object.assign({}, q, { limit: 50 }));
     } catch (e) { showError(box, e); return; }
     put(box, ans.limited ? el('p', { class: 'note' }, t('limited')) : null,
-      el('p', {}, exportLinks('/v1/records', q)), recordsTable(ans.items, false),
+      el('p', {}, exportLinks('/v1/records', q, true)), recordsTable(ans.items, false),
       pager(ans, '/records', params));
   }
 
@@ -598,6 +614,56 @@
       sig.verified ? t('verified') + ' ' + t('checked_now') : t('bad_sig') + ' ' + t('checked_now'));
   }
 
+  /* The files of the current revision: a thumbnail (click: the original) or a
+   * link, name, type and size; the photo's own time and place beside the
+   * record's, with the server's notice when they are far apart; files named
+   * but not at HQ yet as one line ("2 張照片傳送中"). */
+  /* A stored type as people name it (the media type on hover). */
+  const TYPE_NAMES = { 'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/heic': 'HEIC',
+                       'image/heif': 'HEIF', 'application/pdf': 'PDF' };
+  const typeName = (type) => TYPE_NAMES[type] || type;
+
+  function attachmentsSection(att) {
+    if (!att || !att.items || !att.items.length) return null;
+    const ad = att.display || {};
+    return el('section', { id: 'rec-attachments' },
+      el('h2', { text: t('attachments') }),
+      ad.pending ? el('p', { id: 'att-pending', class: 'att-pending' }, tx(ad.pending)) : null,
+      el('ul', { class: 'att-list' }, ...att.items.map((it) => {
+        const d = disp(it);
+        const label = it.name || it.sha256.slice(0, 12);
+        let preview;
+        if (it.thumb) {
+          preview = el('a', { href: it.url, target: '_blank', rel: 'noopener', class: 'att-open',
+                              title: t('open_original') },
+                       el('img', { class: 'att-thumb', src: it.thumb, alt: label }));
+        } else if (it.url) {
+          preview = el('a', { href: it.url, class: 'att-open att-file', download: '' },
+                       it.type === 'application/pdf' ? 'PDF' : t('download'));
+        } else {
+          preview = el('span', { class: 'att-open att-waiting' }, t('on_way'));
+        }
+        const rows = [];
+        if (it.exif) {
+          rows.push([t('exif_time'), d.exif_time ? tx(d.exif_time) : '—'],
+                    [t('record_time'), ad.record_time ? tx(ad.record_time) : '—'],
+                    [t('exif_place'), d.exif_place ? tx(d.exif_place) : '—'],
+                    [t('record_place'), ad.record_place ? tx(ad.record_place) : '—']);
+        }
+        return el('li', { class: 'att-item' + (it.stored ? '' : ' pending'), 'data-sha': it.sha256 },
+          preview,
+          el('div', { class: 'att-meta' },
+            el('div', { class: 'att-name' }, label),
+            el('div', { class: 'muted att-facts', title: it.type }, tx(d.field, it.field) + ' · ' +
+               typeName(it.type) + ' · ' + tx(d.size, String(it.size)),
+               it.stored ? null : [' · ', el('span', { class: 'badge' }, t('on_way'))]),
+            it.exif ? kv(rows) : (it.stored && it.type.startsWith('image/')
+              ? el('div', { class: 'muted att-noexif' }, t('no_exif')) : null),
+            ...(d.notes || []).map((n) => el('p', { class: 'att-note' }, tx(n))),
+            el('div', { class: 'sha muted' }, it.sha256)));
+      })));
+  }
+
   async function viewRecord(id) {
     frame('records');
     await catalog();
@@ -624,6 +690,7 @@
             el('span', { class: 'sha', id: 'rec-sha' }, cur.batch.sha256), ' ', sigBadge(cur.batch.signature)) : '']]),
       el('h2', { text: t('data') }),
       fieldsTable('rec-data', rd, r.data || (a.body && a.body.data)),
+      attachmentsSection(a.attachments),
       el('h2', { text: t('revisions') }),
       cardify(el('table', { id: 'rec-revisions' },
         el('thead', {}, el('tr', {}, ...['rev', 'batch', 'received', 'source', 'sha256', 'signature', 'changes', 'data']
@@ -669,10 +736,10 @@
     if (!a.items.length) { put(box, el('p', { class: 'muted', id: 'empty' }, t('none'))); return; }
     put(box, cardify(el('table', { id: 'devices-table' },
       el('thead', {}, el('tr', {}, ...['device', 'unit', 'label', 'status', 'last_contact', 'batches',
-        'last_seq', 'missing_seqs', 'rejected', 'qbatches', 'records_sent', 'pending']
+        'last_seq', 'missing_seqs', 'rejected', 'qbatches', 'records_sent', 'pending', 'att_missing_short']
         .map((k) => el('th', {}, t(k))))),
       el('tbody', {}, ...a.items.map((d) => el('tr', { 'data-device': d.id },
-        el('td', { class: 'sha' }, d.id),
+        el('td', { class: 'sha' }, el('a', { class: 'device-link', href: '#/device/' + encodeURIComponent(d.id) }, d.id)),
         el('td', {}, tx(disp(d).org_unit, d.org_unit_name + ' (' + d.org_unit + ')')),
         el('td', {}, d.label),
         el('td', { class: 'dev-status', title: d.status }, tx(disp(d).status, d.status)),
@@ -686,10 +753,49 @@
         el('td', { class: 'num' }, d.quarantined_batches),
         el('td', { class: 'num' }, d.records_sent),
         el('td', { class: 'dev-summary' + (d.all_in ? ' ok' : '') },
-           tx(disp(d).summary, d.summary || (d.pending === null ? t('not_reported') : d.pending)))))))),
+           tx(disp(d).summary, d.summary || (d.pending === null ? t('not_reported') : d.pending))),
+        el('td', { class: 'dev-att-missing' + (d.attachments_missing ? ' no' : '') },
+           d.attachments_missing ? el('a', { href: '#/device/' + encodeURIComponent(d.id) },
+             tx(disp(d).attachments_missing, String(d.attachments_missing))) : '—')))))),
       el('ul', { id: 'dev-precincts' }, ...(a.precincts || []).map((p) =>
         el('li', { 'data-precinct': p.precinct }, tx(p.display, p.summary)))),
       el('p', { class: 'note', id: 'pending-note' }, a.pending_note));
+  }
+
+  /* One device: its day-end facts and the files its records name that HQ lacks
+   * (hq_attview_device_missing), each with a link to its record. */
+  async function viewDevice(id) {
+    frame('devices');
+    await catalog();
+    const box = el('div');
+    main().replaceChildren(el('h1', { text: t('device_page') + ' ' + id }), box);
+    let a;
+    try { a = await api('GET', '/v1/devices'); } catch (e) { showError(box, e); return; }
+    const d = (a.items || []).find((x) => x.id === id);
+    if (!d) { put(box, el('p', { class: 'error', id: 'error' }, t('no_such_device'))); return; }
+    const dd = disp(d);
+    const list = d.attachments_missing_list || [];
+    put(box,
+      kv([[t('device'), el('span', { class: 'sha', id: 'dev-id' }, d.id)],
+          [t('label'), d.label], [t('unit'), tx(dd.org_unit, d.org_unit)],
+          [t('status'), tx(dd.status, d.status)],
+          [t('last_contact'), tx(dd.last_contact, d.last_contact || '—')],
+          [t('batches'), d.batches], [t('records_sent'), d.records_sent],
+          [t('pending'), tx(dd.summary, d.summary || (d.pending === null ? t('not_reported') : d.pending))],
+          [t('att_missing_short'), el('span', { id: 'dev-att-summary' },
+            dd.attachments_missing ? tx(dd.attachments_missing) : '—')]]),
+      el('h2', { text: t('att_missing') }),
+      list.length ? cardify(el('table', { id: 'dev-att-missing' },
+        el('thead', {}, el('tr', {}, ...['att_name', 'att_type', 'att_size', 'record', 'sha256']
+          .map((k) => el('th', {}, t(k))))),
+        el('tbody', {}, ...list.map((m) => el('tr', { 'data-sha': m.sha256 },
+          el('td', {}, m.name || '—'), el('td', { title: m.type }, typeName(m.type)),
+          el('td', { class: 'num' }, tx(disp(m).size, String(m.size))),
+          el('td', {}, el('a', { class: 'record-link', href: '#/record/' + encodeURIComponent(m.record_id) },
+                          m.record_id.slice(-8))),
+          el('td', { class: 'sha' }, m.sha256)))))) : el('p', { class: 'muted', id: 'empty' }, t('none')),
+      d.attachments_missing_truncated ? el('p', { class: 'note' }, t('att_truncated')) : null,
+      el('p', {}, el('a', { href: '#/devices', id: 'back' }, t('back'))));
   }
 
   /* ---- quarantine ------------------------------------------------------------------- */
@@ -779,6 +885,7 @@
       else if (parts[0] === 'drill') await viewDrill(params);
       else if (parts[0] === 'records') await viewRecords(params);
       else if (parts[0] === 'devices') await viewDevices(params);
+      else if (parts[0] === 'device' && parts[1]) await viewDevice(decodeURIComponent(parts[1]));
       else if (parts[0] === 'quarantine') await viewQuarantine(params);
       else await viewScorecard(params);
     } catch (e) {

@@ -415,6 +415,109 @@ class CuttingProxy:
             pass
 
 
+class ByteCutProxy:
+    """A TCP proxy in front of HQ that cuts the link at given byte offsets of
+    everything it carries towards HQ (counted across connections), and counts
+    those bytes: `up` is the total that reached HQ.  Each offset in `cuts`
+    closes the connection that carries it, after forwarding exactly up to it."""
+
+    def __init__(self, target_port, cuts=(), rate=None):
+        self.target = target_port
+        self.rate = rate                 # bytes/s towards HQ, or None: as fast as it goes
+        self.cuts = sorted(cuts)
+        self.up = 0
+        self.cut_count = 0
+        self.lock = threading.Lock()
+        self.port = free_port()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(16)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, client):
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.target), timeout=60)
+        except OSError:
+            client.close()
+            return
+        cut = threading.Event()
+
+        def close_both():
+            cut.set()
+            for s in (client, upstream):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        def down():
+            try:
+                while not cut.is_set():
+                    d = upstream.recv(65536)
+                    if not d:
+                        break
+                    client.sendall(d)
+            except OSError:
+                pass
+            finally:
+                try:
+                    client.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+
+        t = threading.Thread(target=down, daemon=True)
+        t.start()
+        try:
+            while not cut.is_set():
+                d = client.recv(65536)
+                if not d:
+                    break
+                with self.lock:
+                    nxt = self.cuts[0] if self.cuts else None
+                    if nxt is not None and self.up + len(d) >= nxt:
+                        d = d[:nxt - self.up]
+                        self.cuts.pop(0)
+                        self.cut_count += 1
+                        do_cut = True
+                    else:
+                        do_cut = False
+                    self.up += len(d)
+                if d:
+                    upstream.sendall(d)
+                    if self.rate:
+                        time.sleep(len(d) / self.rate)
+                if do_cut:
+                    close_both()
+                    break
+        except OSError:
+            pass
+        finally:
+            try:
+                upstream.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        t.join(timeout=60)
+        client.close()
+        upstream.close()
+
+    def arm(self, offsets):
+        """Cut at these offsets counted from now (bytes still to go up)."""
+        with self.lock:
+            self.cuts = sorted(self.up + o for o in offsets)
+
+    def close(self):
+        self.sock.close()
+
+
 class ConnectProxy:
     """A minimal HTTP CONNECT proxy on loopback (what https_proxy points at);
     it records the targets it was asked for."""

@@ -628,7 +628,7 @@ def test_bad_answers_are_explained_and_re_asked(store, form):
     msg = f.retry()
     assert "涉事車輛數" in msg and "1" in msg
     f.answer("")
-    for field in ("cause", "notes"):
+    for field in ("cause", "notes", "photos"):
         f.question(field)
         f.answer("")
     f.question("occurred_at")
@@ -670,7 +670,7 @@ def test_a_time_in_the_future_is_refused_at_once(store, form):
                         ("intersection", "INT-03")):
         f.question(field)
         f.answer(text)
-    for field in ("place", "vehicles", "cause", "notes"):
+    for field in ("place", "vehicles", "cause", "notes", "photos"):
         f.question(field)
         f.answer("")
     f.question("occurred_at")

@@ -476,8 +476,9 @@ STATUS_CODES = {"final", "void", "draft", "pending", "active", "revoked", "https
                 "released", "reviewed", "open", "all", "records", "computed", "plan",
                 "recorded_at", "occurred_at", "true", "false", "null"}
 # What may stand in Latin letters on a zh-TW page: names of things, not words to read.
-ALLOWED_WORDS = {"Beatbook", "English", "SHA", "CSV", "JSON", "HTTPS", "USB", "CSRF", "reviewer",
-                 "p06admin", "RFC", "pt"}     # pt: the KPI unit 百分點, explained on the page
+ALLOWED_WORDS = {"Beatbook", "English", "SHA", "CSV", "JSON", "ZIP", "HTTPS", "USB", "CSRF",
+                 "reviewer", "p06admin", "RFC", "pt",  # pt: the KPI unit 百分點, explained on the page
+                 "JPEG", "PNG", "HEIC", "HEIF", "PDF", "KB", "MB", "bytes"}   # files and sizes
 # Codes shown after a name or as an id: (P06-S03), INT-13, K4, 107H1, r2, hex ids and hashes.
 NOT_WORDS = re.compile(r"[(（][A-Z0-9-]+[)）]|\b(?:[A-Z]+\d*(?:-[A-Z]*\d+)+|[A-Z]\d+|\d+[HQ]\d|[HQ]\d|"
                        r"[0-9a-f]{6,}(?:-[0-9a-f]+)*|d-[0-9a-z-]+|beatbook status)\b")

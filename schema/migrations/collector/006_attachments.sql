@@ -17,10 +17,12 @@ CREATE TABLE attachments (
     head        BLOB,                        -- sealed head for HQ (NULL until sealed)
     chunk_key   BLOB,                        -- the key of its chunks (with head)
     attempts    INTEGER NOT NULL DEFAULT 0,
-    last_error  TEXT,
+    last_attempt_at INTEGER,                 -- Unix time
+    last_error  TEXT,                        -- of the last attempt, to retry
+    refused     TEXT,                        -- HQ refused it for good: why (status shows it)
     receipt     TEXT,                        -- HQ's signed attachment receipt
-    acked_at    TEXT,                        -- when that receipt was stored
-    purged_at   TEXT                         -- when the file was freed
+    acked_at    INTEGER,                     -- Unix time that receipt was stored
+    purged_at   INTEGER                      -- Unix time the file was freed
 );
 
 CREATE TABLE revision_attachments (
