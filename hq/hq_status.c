@@ -284,6 +284,7 @@ static void ago(int64_t then, int64_t now, enum bb_lang lang, char *out, size_t 
 struct facts {
     int reported;
     long long pending_records, pending_batches, drafts, patrols, refused;
+    long long missing_files;              /* named by its merged records, not at HQ */
     int64_t oldest_draft;                 /* 0: none */
     int64_t contact;                      /* 0: never */
     int late;
@@ -303,7 +304,7 @@ static void summary(const struct facts *f, int64_t now, enum bb_lang lang, char 
     char part[160], when[64];
 
     out[0] = '\0';
-    if (f->reported && !f->pending_records && !f->drafts && !f->refused) {
+    if (f->reported && !f->pending_records && !f->drafts && !f->refused && !f->missing_files) {
         snprintf(out, n, "%s", en ? "HQ has everything" : "總局已收齊");
         return;
     }
@@ -312,6 +313,12 @@ static void summary(const struct facts *f, int64_t now, enum bb_lang lang, char 
     if (f->pending_records) {
         snprintf(part, sizeof part, en ? "%lld record%s not sent" : "%lld 筆未送%s",
                  f->pending_records, en && f->pending_records != 1 ? "s" : "");
+        join(out, n, sep, part);
+    }
+    if (f->missing_files) {
+        snprintf(part, sizeof part, en ? "%lld photo%s/file%s not yet at HQ" : "%lld 個照片／檔案未到%s%s",
+                 f->missing_files, en && f->missing_files != 1 ? "s" : "",
+                 en && f->missing_files != 1 ? "s" : "");
         join(out, n, sep, part);
     }
     if (f->patrols) {
@@ -418,6 +425,22 @@ static bb_err device_facts(sqlite3_stmt *rep, sqlite3_stmt *have, cJSON *d, stru
     cJSON_Delete(doc);
     if (rc != SQLITE_DONE)
         return bb_db_err(sqlite3_db_handle(rep), rc, "read status reports", eb);
+    {
+        /* HQ's own knowledge, not the laptop's word: files its merged records
+         * name that HQ does not hold yet. */
+        sqlite3 *db = sqlite3_db_handle(rep);
+        sqlite3_stmt *q;
+        if (bb_db_prepare(db, "SELECT count(DISTINCT ra.sha256) FROM record_attachments ra"
+                              " LEFT JOIN attachments a ON a.sha256 = ra.sha256"
+                              " WHERE ra.device = ?1 AND a.sha256 IS NULL", &q, eb) != BB_OK)
+            return BB_ERR_DB;
+        rc = sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW)
+            f->missing_files = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+        if (rc != SQLITE_ROW)
+            return bb_db_err(db, rc, "read record attachments", eb);
+    }
     if (!f->reported)
         cJSON_AddNullToObject(d, "report");
     return BB_OK;
@@ -513,7 +536,8 @@ bb_err hq_status_annotate(sqlite3 *db, const bb_catalog *cat, enum bb_lang lang,
         summary(&f, now, BB_LANG_EN, en, sizeof en);
         rows[i].d = d;
         rows[i].precinct = precinct_of(cat, bb_json_str(d, "org_unit"));
-        rows[i].stale = f.late || !f.reported || f.pending_records || f.drafts || f.refused;
+        rows[i].stale = f.late || !f.reported || f.pending_records || f.drafts || f.refused ||
+                        f.missing_files;
         rows[i].contact = f.contact;
         cJSON_DeleteItemFromObjectCaseSensitive(d, "pending");
         if (!(f.reported ? cJSON_AddNumberToObject(d, "pending", (double)f.pending_records)
@@ -522,7 +546,8 @@ bb_err hq_status_annotate(sqlite3 *db, const bb_catalog *cat, enum bb_lang lang,
             !cJSON_AddNumberToObject(d, "open_drafts", (double)f.drafts) ||
             !cJSON_AddNumberToObject(d, "open_patrols", (double)f.patrols) ||
             !cJSON_AddBoolToObject(d, "all_in", f.reported && !f.pending_records && !f.drafts &&
-                                   !f.refused) ||
+                                   !f.refused && !f.missing_files) ||
+            !cJSON_AddNumberToObject(d, "files_missing", (double)f.missing_files) ||
             !cJSON_AddBoolToObject(d, "stale", rows[i].stale) ||
             !cJSON_AddStringToObject(d, "summary", lang == BB_LANG_EN ? en : zh) ||
             !cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(d, "display"), "summary",

@@ -281,3 +281,26 @@ def test_files_are_freed_only_after_hqs_receipt(hq, laptop_factory, tmp_path):
     assert "1 freed" in lp.ok("status", lang="en").out
     assert at_hq(hq, sha(f)).read_bytes() == f.read_bytes()
     del r
+
+
+def test_devices_page_does_not_say_everything_while_a_photo_is_missing(hq, laptop_factory,
+                                                                       tmp_path):
+    """The records came by stick without their .bba: HQ itself knows a file is missing."""
+    import json
+    lp = laptop_factory()
+    add_accident(lp, photo(tmp_path / "p.jpg", 60_000, 4))
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    lp.ok("export", "--to", stick)
+    r = hq.import_(*sorted(stick.glob("*.bbatch")), *stick.glob("*.json"))
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    def mine():
+        out = hq.ok("devices", "--json", "--lang", "en", "--data", hq.data).stdout
+        return [d for d in json.loads(out)["items"] if d["id"] == lp.device][0]
+    d = mine()
+    assert d["all_in"] is False and d["files_missing"] == 1
+    assert "1 photo/file not yet at HQ" in d["summary"], d["summary"]
+    assert hq.import_(*stick.glob("*.bba")).returncode == 0
+    d = mine()
+    assert d["files_missing"] == 0 and "not yet at HQ" not in d["summary"]
