@@ -179,7 +179,9 @@ static void store_error(struct hq_answer *ans, bb_err err, const char *what,
         bb_error("%s: %s", what, eb->msg);
         hq_answer_error(ans, 507, "insufficient_storage", "HQ's disk is full; nothing of this "
                         "request was kept, try again later");
-        ans->retry_after = 60;
+        /* A full disk is not freed in seconds: a day-end `--once` gives up
+         * at once (exit 75) instead of waiting, a daemon comes back later. */
+        ans->retry_after = 120;
         return;
     }
     hq_ingest_store_error(ans, err, what, eb);

@@ -304,3 +304,33 @@ def test_devices_page_does_not_say_everything_while_a_photo_is_missing(hq, lapto
     assert hq.import_(*stick.glob("*.bba")).returncode == 0
     d = mine()
     assert d["files_missing"] == 0 and "not yet at HQ" not in d["summary"]
+
+
+def test_hq_disk_full_mid_upload_then_the_next_sync_continues(hq, laptop_factory, tmp_path):
+    """HQ's attachments folder on a 3 MB tmpfs, a 5 MB photo: 507 mid-upload,
+    nothing half-noted; with room again the upload continues where it stopped."""
+    import subprocess
+    lp = laptop_factory()
+    f = photo(tmp_path / "big.jpg", 5 * CHUNK, 12)
+    add_accident(lp, f)
+    store = hq.data / "attachments"
+    store.mkdir(exist_ok=True)
+    m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(store)],
+                       capture_output=True, text=True)
+    if m.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {m.stderr.strip()}")
+    try:
+        p = lp.syncd("--once")
+        assert p.returncode == EX_TEMPFAIL, p.stdout + p.stderr
+        assert "507" in p.stderr and "disk is full" in p.stderr, p.stderr
+        held = hq.query("SELECT count(*) FROM attachment_chunks")[0][0]
+        assert 1 <= held < 5
+        assert hq.query("SELECT count(*) FROM attachments") == [(0,)]
+        subprocess.run(["mount", "-o", "remount,size=30m", str(store)], check=True)
+        lp.sync_once()
+        assert at_hq(hq, sha(f)).read_bytes() == f.read_bytes()
+        assert partial_files(hq) == []
+    finally:
+        hq.stop()
+        subprocess.run(["umount", str(store)], capture_output=True)
+        hq.start()
