@@ -61,6 +61,7 @@ bb_err col_cmd_init(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_add(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_patrol(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_edit(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
+bb_err col_cmd_attach(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_void(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 bb_err col_cmd_attach(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb);
 

@@ -583,6 +583,95 @@ out:
     return err;
 }
 
+/*
+ * attach ID [FIELD] FILE...: `edit ID FIELD=@FILE...`, the kind's attachment
+ * field chosen when it has only one.  One path for every change of a record.
+ */
+bb_err col_cmd_attach(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
+{
+    const struct bb_field *field = NULL;
+    const struct bb_kind *k;
+    col_store *st = NULL;
+    cJSON *rec = NULL;
+    char **args = NULL;
+    long rev;
+    int first, i, n = 0;
+    bb_err err;
+    size_t f;
+
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(T(ctx,
+                "usage: beatbook attach ID [FIELD] FILE...\n"
+                "Add photos or files to a record: a new revision with the files appended to\n"
+                "FIELD (the kind's photo field when it has one), every earlier revision kept.\n"
+                "Each file is checked by its bytes and kept in the store before the revision\n"
+                "is saved.\n",
+                "用法：beatbook attach ID [FIELD] FILE...\n"
+                "為紀錄加上照片或檔案：儲存新的一版，檔案附加到 FIELD（此類別只有一個附件\n"
+                "欄位時可省略），之前的每一版都保留。每個檔案都依內容檢查，並在儲存前存入\n"
+                "本機資料庫。\n"),
+              stdout);
+        return BB_OK;
+    }
+    if (argc < 3)
+        return col_usage(ctx, eb, "attach", T(ctx, "give the record id and at least one file",
+                                              "請給紀錄編號及至少一個檔案"));
+    if ((err = col_store_open(ctx->home, 0, &st, eb)) != BB_OK)
+        return err;
+    err = col_record_load_for_revision(ctx, st, argv[1], &rec, &rev, eb);
+    k = err == BB_OK ? bb_catalog_kind(ctx->cat, bb_json_str(rec, "kind")) : NULL;
+    cJSON_Delete(rec);
+    col_store_close(st);
+    if (err != BB_OK)
+        return err;
+    if (!k)
+        return bb_fail(eb, BB_ERR_STATE, T(ctx, "this record's kind is not known to this version",
+                                           "此版本不認得這筆紀錄的類別"));
+    first = 2;
+    if ((field = bb_kind_field(k, argv[2])) != NULL && field->type == BB_F_ATTACHMENT) {
+        first = 3;
+    } else {
+        field = NULL;
+        for (f = 0; f < k->nfields; f++) {
+            if (k->fields[f].type != BB_F_ATTACHMENT)
+                continue;
+            if (field)
+                return bb_fail(eb, BB_ERR_USAGE,
+                               T(ctx, "this kind has several file fields: name one, e.g. "
+                                      "beatbook attach ID %s FILE",
+                                 "此類別有多個附件欄位：請指定，例如 beatbook attach ID %s FILE"),
+                               field->name);
+            field = &k->fields[f];
+        }
+        if (!field)
+            return bb_fail(eb, BB_ERR_USAGE, T(ctx, "a %s takes no photos or files",
+                                               "%s 不能附加照片或檔案"),
+                           bb_label(&k->label, ctx->lang, k->name));
+    }
+    if (first >= argc)
+        return col_usage(ctx, eb, "attach", T(ctx, "which files? give at least one",
+                                              "哪些檔案？請至少給一個"));
+    if (!(args = calloc((size_t)(argc - first + 3), sizeof *args)))
+        return BB_ERR_NOMEM;
+    args[n++] = "edit";
+    args[n++] = argv[1];
+    for (i = first; i < argc; i++) {
+        const char *path = argv[i][0] == '@' ? argv[i] + 1 : argv[i];
+        size_t len = strlen(field->name) + strlen(path) + 3;
+        if (!(args[n] = malloc(len))) {
+            err = BB_ERR_NOMEM;
+            goto out;
+        }
+        snprintf(args[n++], len, "%s=@%s", field->name, path);
+    }
+    err = col_cmd_edit(ctx, n, args, eb);
+out:
+    for (i = 2; i < n; i++)
+        free(args[i]);
+    free(args);
+    return err;
+}
+
 bb_err col_cmd_void(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
 {
     static const struct option opts[] = {

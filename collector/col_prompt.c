@@ -141,6 +141,10 @@ static void show_hint(struct prompt *p, const struct bb_question *q)
         if (f->has_min && f->has_max)
             printf(T(ctx, "  a number, %g–%g\n", "  數字，%g–%g\n"), f->min, f->max);
         break;
+    case BB_F_ATTACHMENT:
+        printf("  %s\n", T(ctx, "(paths of files, separated by spaces; - removes them all)",
+                           "（輸入檔案路徑，以空白分隔；輸入 - 全部移除）"));
+        break;
     case BB_F_GEO:
     case BB_F_TEXT:
         break;

@@ -2,6 +2,7 @@
  * col_view.c — the commands that read: list, show, kinds, ref, status.
  * (report is in col_report.c.)  Tables for people; --json for scripts.
  */
+#include "bb_exif.h"
 #include "col_cli.h"
 #include "col_store.h"
 #include "bb_form.h"
@@ -46,6 +47,18 @@ static void value_text(struct col_ctx *ctx, const struct bb_kind *k, const char 
     const struct bb_field *f = k ? bb_kind_field(k, name) : NULL;
     const struct bb_enum_value *ev;
 
+    if (f && f->type == BB_F_ATTACHMENT && cJSON_IsArray(v)) {
+        /* "2 張照片：a.jpg、b.png" — the files themselves are listed by show. */
+        const cJSON *it;
+        size_t l;
+        snprintf(out, n, T(ctx, "%d file(s): ", "%d 個檔案："), cJSON_GetArraySize(v));
+        cJSON_ArrayForEach(it, v) {
+            l = strlen(out);
+            snprintf(out + l, n - l, "%s%s", it == v->child ? "" : T(ctx, ", ", "、"),
+                     bb_json_str(it, "name") ? bb_json_str(it, "name") : "?");
+        }
+        return;
+    }
     if (cJSON_IsString(v)) {
         if (f && f->type == BB_F_ENUM && (ev = bb_field_enum(f, v->valuestring)) != NULL)
             snprintf(out, n, "%s", bb_label(&ev->label, ctx->lang, ev->code));
@@ -249,8 +262,50 @@ bb_err col_cmd_list(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
 
 /* ---- show ---- */
 
-static void print_data(struct col_ctx *ctx, const struct bb_kind *k, const cJSON *data,
-                       const char *indent)
+/*
+ * One line per file of an attachment value: name, type, size, the start of
+ * its hash, whether it is still on this laptop, and what its EXIF says of
+ * when and where — beside the record's own occurred_at and location above.
+ */
+static void print_files(struct col_ctx *ctx, col_store *st, const cJSON *v, const char *indent)
+{
+    const cJSON *it;
+
+    cJSON_ArrayForEach(it, v) {
+        const cJSON *size = cJSON_GetObjectItemCaseSensitive(it, "size");
+        const char *sha = bb_json_str(it, "sha256");
+        double bytes = cJSON_IsNumber(size) ? size->valuedouble : 0;
+        sqlite3_stmt *q = NULL;
+        printf("%s    %s  %s  %.1f %s  %.12s", indent,
+               bb_json_str(it, "name") ? bb_json_str(it, "name") : "?",
+               bb_json_str(it, "type") ? bb_json_str(it, "type") : "?",
+               bytes >= 1e6 ? bytes / 1e6 : bytes / 1e3, bytes >= 1e6 ? "MB" : "kB",
+               sha ? sha : "?");
+        if (st && sha && sqlite3_prepare_v2(st->db, "SELECT exif_time, exif_lat, exif_lon,"
+                                            " receipt IS NOT NULL, purged_at IS NOT NULL"
+                                            " FROM attachments WHERE sha256 = ?1", -1, &q,
+                                            NULL) == SQLITE_OK &&
+            sqlite3_bind_text(q, 1, sha, -1, SQLITE_STATIC) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW) {
+            const char *t = (const char *)sqlite3_column_text(q, 0);
+            char when[32];
+            printf("  %s", sqlite3_column_int(q, 4) ? T(ctx, "(at HQ, freed here)",
+                                                        "（總局已收，本機已釋放）")
+                           : sqlite3_column_int(q, 3) ? T(ctx, "(at HQ)", "（總局已收）")
+                                                      : T(ctx, "(not yet at HQ)", "（尚未送達總局）"));
+            if (t && bb_exif_time_display(t, when, sizeof when))
+                printf(T(ctx, "  EXIF time %s", "  EXIF 時間 %s"), when);
+            if (sqlite3_column_type(q, 1) == SQLITE_FLOAT)
+                printf("  · GPS %.6f,%.6f", sqlite3_column_double(q, 1),
+                       sqlite3_column_double(q, 2));
+        }
+        sqlite3_finalize(q);
+        printf("\n");
+    }
+}
+
+static void print_data(struct col_ctx *ctx, col_store *st, const struct bb_kind *k,
+                       const cJSON *data, const char *indent)
 {
     const cJSON *it;
     char val[600];
@@ -260,6 +315,8 @@ static void print_data(struct col_ctx *ctx, const struct bb_kind *k, const cJSON
         value_text(ctx, k, it->string, it, val, sizeof val);
         printf("%s%-22s %s  (%s)\n", indent, it->string, val,
                f ? bb_label(&f->label, ctx->lang, it->string) : "?");
+        if (f && f->type == BB_F_ATTACHMENT)
+            print_files(ctx, st, it, indent);
     }
 }
 
@@ -385,7 +442,7 @@ bb_err col_cmd_show(struct col_ctx *ctx, int argc, char **argv, bb_errbuf *eb)
         show_label(T(ctx, "void_reason", "作廢原因"));
         printf("%s\n", bb_json_str(rec, "void_reason"));
     }
-    print_data(ctx, k, bb_json_obj(rec, "data"), "  ");
+    print_data(ctx, st, k, bb_json_obj(rec, "data"), "  ");
     printf("%s\n", T(ctx, "revisions:", "修改紀錄："));
     if (cJSON_GetArraySize(revs) == 0)
         printf("  %s\n", T(ctx, "(a draft: not finalized yet)", "（草稿：尚未完成）"));

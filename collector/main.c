@@ -5,6 +5,7 @@
  * maps its bb_err to an exit status (sysexits.h).  See col_cli.h for the
  * commands.
  */
+#include "col_attach.h"
 #include "col_cli.h"
 #include "bb_db.h"
 #include "bb_log.h"
@@ -28,7 +29,8 @@ static const struct {
     col_command_fn fn;
 } commands[] = {
     {"init", col_cmd_init},     {"add", col_cmd_add},       {"patrol", col_cmd_patrol},
-    {"edit", col_cmd_edit},     {"void", col_cmd_void},     {"list", col_cmd_list},
+    {"edit", col_cmd_edit},     {"attach", col_cmd_attach}, {"void", col_cmd_void},
+    {"list", col_cmd_list},
     {"show", col_cmd_show},     {"kinds", col_cmd_kinds},   {"ref", col_cmd_ref},
     {"status", col_cmd_status}, {"report", col_cmd_report},   {"seal", col_cmd_seal},
     {"export", col_cmd_export}, {"purge", col_cmd_purge},
@@ -95,6 +97,7 @@ static void usage(const struct col_ctx *ctx, FILE *out)
               "       [--org-unit CODE] [--limit N] [--json]\n"
               "  show ID [--json]                    一筆紀錄及其每一次修改\n"
               "  edit ID FIELD=VALUE...              更正紀錄（新增一版，保留歷史）\n"
+              "  attach ID [FIELD] FILE...           為紀錄加上照片或檔案（新增一版）\n"
               "  void ID --reason TEXT               作廢紀錄（新增一版，保留歷史）\n"
               "  kinds [show KIND] [--json]          可以記錄哪些類別，逐欄說明\n"
               "  ref units|intersections|segments|bikepaths [--json]\n"
@@ -141,6 +144,7 @@ static void usage(const struct col_ctx *ctx, FILE *out)
           "       [--org-unit CODE] [--limit N] [--json]\n"
           "  show ID [--json]                    a record and every revision of it\n"
           "  edit ID FIELD=VALUE...              correct a record (new revision, history kept)\n"
+          "  attach ID [FIELD] FILE...           add photos or files to a record (new revision)\n"
           "  void ID --reason TEXT               void a record (new revision, history kept)\n"
           "  kinds [show KIND] [--json]          what can be recorded, field by field\n"
           "  ref units|intersections|segments|bikepaths [--json]\n"
@@ -245,6 +249,9 @@ int main(int argc, char **argv)
         argc -= optind;
         optind = 0;   /* glibc: 0 re-initialises getopt for the subcommand */
         err = commands[i].fn(&ctx, argc, argv, &eb);
+        /* Files this command copied into the store that no saved revision
+         * names (it failed after taking them) are removed again. */
+        col_attach_discard(&ctx);
     }
     bb_catalog_free(ctx.cat);
     if (err != BB_OK) {
