@@ -180,6 +180,7 @@ bench: deps
 	$(Q)BUILD=$(BUILD) sh bench/collector.sh
 	$(Q)BUILD=$(BUILD) sh bench/collector_ui.sh
 	$(Q)BUILD=$(BUILD) sh bench/sync.sh
+	$(Q)BUILD=$(BUILD) sh bench/attach.sh
 
 # The KPI benchmark builds a 10M-record HQ store (~10 min, ~11 GB of scratch).
 bench-kpi: deps
