@@ -13,9 +13,11 @@
 #include "col_record.h"
 #include "col_store.h"
 #include "col_ui.h"
+#include "col_attach.h"
 #include "bb_httpd.h"
 #include "bb_json.h"
 #include "bb_log.h"
+#include "bb_record.h"
 #include "bb_rand.h"
 #include "bb_refbundle.h"
 #include "bb_time.h"
@@ -86,6 +88,11 @@ struct req {
     char method[8];
     char path[96];
     unsigned status;
+    /* POST /api/attachments: the file as it arrives, and what it is for. */
+    col_attach_spool *spool;
+    const struct bb_kind *att_kind;
+    const struct bb_field *att_field;
+    char att_name[BB_ATTACH_NAME_MAX + 1];
 };
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -414,6 +421,149 @@ static enum MHD_Result serve_api(struct ui *ui, struct req *r, struct MHD_Connec
  * Headers are in: decide everything that headers decide.  Returns 1 when
  * an answer was queued (or the connection must drop: *ret), 0 to go on.
  */
+/*
+ * A file this store holds, for the page's thumbnails: by its hash only, from
+ * the store folder, never a path from the request.
+ */
+static enum MHD_Result serve_stored(struct ui *ui, struct req *r, struct MHD_Connection *c,
+                                    const char *sha, int en)
+{
+    struct MHD_Response *resp;
+    char path[4200], type[BB_ATTACH_TYPE_MAX] = "";
+    sqlite3_stmt *q = NULL;
+    struct stat sb;
+    enum MHD_Result ok;
+    int fd;
+
+    if (!bb_sha256_hex_valid(sha))
+        return send_error(r, c, 400, "bad_request", "%s", en ? "not a file's SHA-256"
+                                                             : "不是檔案的 SHA-256");
+    if ((ui->st || col_store_open(ui->ctx->home, 0, &ui->st, NULL) == BB_OK) &&
+        sqlite3_prepare_v2(ui->st->db, "SELECT type FROM attachments WHERE sha256 = ?1 AND"
+                           " purged_at IS NULL", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(q, 1, sha, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+        snprintf(type, sizeof type, "%s", (const char *)sqlite3_column_text(q, 0));
+    }
+    sqlite3_finalize(q);
+    /* A file uploaded but not yet named by a saved record has no row yet: it is
+     * served from the store all the same, its type told from its bytes. */
+    if (col_attach_path(ui->ctx->home, sha, path, sizeof path, NULL) != BB_OK ||
+        (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return send_error(r, c, 404, "not_found", "%s", en ? "this laptop holds no such file"
+                                                           : "本機沒有這個檔案");
+    if (!type[0]) {
+        uint8_t head[64];
+        ssize_t n = pread(fd, head, sizeof head, 0);
+        const char *t = n > 0 ? bb_media_sniff(head, (size_t)n) : NULL;
+        snprintf(type, sizeof type, "%s", t ? t : "application/octet-stream");
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        !(resp = MHD_create_response_from_fd((uint64_t)sb.st_size, fd))) {
+        close(fd);
+        return send_error(r, c, 500, "internal", "%s", en ? "cannot read the file"
+                                                         : "無法讀取檔案");
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, max-age=3600");
+    MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'");
+    r->status = 200;
+    r->answered = 1;
+    ok = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+/*
+ * POST /api/attachments (after the origin and CSRF checks): the raw file,
+ * Content-Type application/octet-stream, with X-Kind, X-Field and
+ * X-File-Name (percent-encoded UTF-8).  Capped by the field's max_bytes
+ * before a byte is read; spooled to an unnamed file, then taken into the
+ * store exactly as `add FIELD=@FILE` takes a file.
+ */
+static int upload_gate(struct ui *ui, struct req *r, struct MHD_Connection *c, int en,
+                       enum MHD_Result *ret)
+{
+    const char *kind = header(c, "X-Kind"), *field = header(c, "X-Field");
+    const char *name = header(c, "X-File-Name");
+    long long cl = bb_httpd_content_length(c);
+
+    if (!bb_httpd_media_type_is(header(c, MHD_HTTP_HEADER_CONTENT_TYPE), "application/octet-stream")) {
+        *ret = send_error(r, c, 415, "unsupported_media_type", "%s",
+                          en ? "send the file as Content-Type: application/octet-stream"
+                             : "請以 Content-Type: application/octet-stream 送出檔案");
+        return 1;
+    }
+    r->att_kind = kind ? bb_catalog_kind(ui->ctx->cat, kind) : NULL;
+    r->att_field = r->att_kind && field ? bb_kind_field(r->att_kind, field) : NULL;
+    if (!r->att_field || r->att_field->type != BB_F_ATTACHMENT) {
+        *ret = send_error(r, c, 400, "bad_request", "%s",
+                          en ? "say which kind and file question it is for (X-Kind, X-Field)"
+                             : "請說明檔案屬於哪種紀錄與哪個欄位（X-Kind、X-Field）");
+        return 1;
+    }
+    snprintf(r->att_name, sizeof r->att_name, "%s", name ? name : "");
+    MHD_http_unescape(r->att_name);
+    if (r->att_name[0] && !bb_record_attachment_name_ok(r->att_name)) {
+        *ret = send_error(r, c, 400, "bad_request", "%s",
+                          en ? "the file name may not hold '/' or control characters"
+                             : "檔名不可含有 / 或控制字元");
+        return 1;
+    }
+    if (cl > (long long)r->att_field->max_bytes) {
+        char words[40];
+        col_attach_size_words((long long)r->att_field->max_bytes, words, sizeof words);
+        *ret = send_error(r, c, 413, "too_large", en ? "%s takes files of at most %s"
+                                                     : "%s 每個檔案最多 %s",
+                          bb_label(&r->att_field->label, en ? BB_LANG_EN : BB_LANG_ZH,
+                                   r->att_field->name), words);
+        return 1;
+    }
+    if (col_attach_spool_new(ui->ctx, (long long)r->att_field->max_bytes, &r->spool, NULL)
+        != BB_OK) {
+        *ret = send_error(r, c, 500, "internal", "%s", en ? "cannot take the file now"
+                                                         : "目前無法接收檔案");
+        return 1;
+    }
+    return 0;
+}
+
+/* The upload has all arrived: take it into the store, answer what the form carries. */
+static enum MHD_Result finish_upload(struct ui *ui, struct req *r, struct MHD_Connection *c)
+{
+    struct col_ctx rctx = *ui->ctx;
+    struct col_attach_file out;
+    bb_errbuf eb;
+    cJSON *o;
+    enum MHD_Result ok;
+
+    rctx.lang = request_lang(ui, c);
+    memset(&eb, 0, sizeof eb);
+    if (r->too_big) {
+        char words[40];
+        col_attach_size_words((long long)r->att_field->max_bytes, words, sizeof words);
+        return send_error(r, c, 413, "too_large", rctx.lang == BB_LANG_EN
+                          ? "the file is over %s" : "檔案超過 %s", words);
+    }
+    if (col_attach_capture_fd(&rctx, r->att_kind, r->att_field,
+                              col_attach_spool_fd(r->spool),
+                              r->att_name[0] ? r->att_name : "upload", r->att_name, &out, &eb)
+        != BB_OK)
+        return send_error(r, c, 400, "bad_file", "%s", eb.msg);
+    if (!(o = col_attach_value(&out)))
+        return send_error(r, c, 500, "internal", "out of memory");
+    if (out.exif.has_time)
+        cJSON_AddStringToObject(o, "exif_time", out.exif.time);
+    if (out.exif.has_gps) {
+        cJSON_AddNumberToObject(o, "exif_lat", out.exif.lat);
+        cJSON_AddNumberToObject(o, "exif_lon", out.exif.lon);
+    }
+    ok = send_json(r, c, 201, o);
+    cJSON_Delete(o);
+    return ok;
+}
+
 static int gate(struct ui *ui, struct req *r, struct MHD_Connection *c, const char *url,
                 const char *method, enum MHD_Result *ret)
 {
@@ -464,6 +614,10 @@ static int gate(struct ui *ui, struct req *r, struct MHD_Connection *c, const ch
         *ret = serve_file(r, c, f);
         return 1;
     }
+    if (get && strncmp(url, "/api/attachments/", 17) == 0) {
+        *ret = serve_stored(ui, r, c, url + 17, en);
+        return 1;
+    }
     if (get) {
         *ret = serve_api(ui, r, c, "GET", url, NULL);
         return 1;
@@ -490,6 +644,8 @@ static int gate(struct ui *ui, struct req *r, struct MHD_Connection *c, const ch
             return 1;
         }
     }
+    if (strcmp(url, "/api/attachments") == 0)
+        return upload_gate(ui, r, c, en, ret);
     if (!bb_httpd_media_type_is(header(c, MHD_HTTP_HEADER_CONTENT_TYPE), CT_JSON)) {
         *ret = send_error(r, c, 415, "unsupported_media_type",
                           en ? "send the form as Content-Type: %s" : "請以 Content-Type: %s 送出",
@@ -586,6 +742,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
+    if (*upload_size && r->spool) {
+        if (!r->too_big && col_attach_spool_write(r->spool, upload_data, *upload_size) != BB_OK)
+            r->too_big = 1;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->spool)
+        return finish_upload(ui, r, c);
     if (*upload_size) {
         int rc = collect(r, upload_data, *upload_size);
         *upload_size = 0;
@@ -613,6 +777,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     us = (long)((t1.tv_sec - r->t0.tv_sec) * 1000000 + (t1.tv_nsec - r->t0.tv_nsec) / 1000);
     bb_info("method=%s path=%s status=%u us=%ld%s", r->method, r->path, r->status, us,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=yes");
+    col_attach_spool_free(r->spool);
     free(r->body);
     free(r);
     *con_cls = NULL;

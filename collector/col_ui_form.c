@@ -310,6 +310,18 @@ static int build(const struct col_ui_env *env, col_store *st, enum col_ui_mode m
             col_ui_fail(a, 400, "unknown_field", "%s", eb.msg);
             goto fail;
         }
+        if (q->field->type == BB_F_ATTACHMENT && (cJSON_IsArray(it) || cJSON_IsNull(it))) {
+            /* Files uploaded first (POST /api/attachments): the value names them. */
+            memset(&eb, 0, sizeof eb);
+            err = col_record_assign_files(ctx, b->k, b->rec, name, it, &eb);
+            if (err == BB_ERR_NOMEM) {
+                col_ui_reply(a, 500, NULL);
+                goto fail;
+            }
+            if (err != BB_OK)
+                add_problem(b->problems, name, eb.msg);
+            continue;
+        }
         if (answer_text(it, text, sizeof text) != 0) {
             col_ui_fail(a, 400, "malformed",
                         TL(env, "%s: field \"%s\": send the answer as text",

@@ -31,7 +31,8 @@
       back: '上一步', next: '下一步', review: '檢查並預覽', save: '儲存',
       save_draft: '開始巡邏（存為草稿）', save_edit: '儲存修改', save_end: '結束巡邏並儲存',
       review_title: '確認內容', fix: '修改', choose: '— 請選擇 —', yes: '是', no: '否',
-      now: '現在', here: '目前位置', calendar: '日期格式', roc: '民國', greg: '西元',
+      now: '現在', here: '目前位置', add_files: '加入照片或檔案', remove_file: '移除',
+      uploading: '上傳中…', calendar: '日期格式', roc: '民國', greg: '西元',
       search: '輸入名稱、代碼或別名搜尋', more: '還有 {n} 項，請輸入文字縮小範圍',
       nomatch: '沒有符合的項目', required: '必填', problems: '請先更正以下問題：',
       general: '整筆紀錄', loading: '載入中…', kind: '類別', status: '狀態', any: '全部',
@@ -62,7 +63,8 @@
       sync_none: 'No sync run yet', back: 'Back', next: 'Next', review: 'Check and review',
       save: 'Save', save_draft: 'Start patrol (saved as a draft)', save_edit: 'Save changes',
       save_end: 'End patrol and save', review_title: 'Check what will be saved', fix: 'Change',
-      choose: '— choose —', yes: 'yes', no: 'no', now: 'Now', here: 'Here', calendar: 'Dates',
+      choose: '— choose —', yes: 'yes', no: 'no', now: 'Now', here: 'Here',
+      add_files: 'Add photos or files', remove_file: 'Remove', uploading: 'Uploading…', calendar: 'Dates',
       roc: 'ROC', greg: 'Gregorian', search: 'Type a name, code or other name',
       more: '{n} more: type to narrow', nomatch: 'Nothing matches', required: 'required',
       problems: 'Please correct these first:', general: 'The record', loading: 'Loading…',
@@ -473,6 +475,7 @@
     if (q.type === 'datetime') return partsText(taipeiParts(v)) || String(v);
     if (q.type === 'boolean') return v ? 'true' : 'false';
     if (q.type === 'geo') return v && typeof v === 'object' ? `${v.lat},${v.lon}` : String(v);
+    if (q.type === 'attachment') return Array.isArray(v) ? v : [];
     return String(v);
   }
 
@@ -594,6 +597,54 @@
     return el('div', { class: 'geo' }, input, here);
   }
 
+  /* Photos and files: each chosen file is uploaded at once (POST /api/attachments, checked
+   * by its bytes as `beatbook add` checks it); the answer names them by hash. */
+  function filesInput(q, st, onchange) {
+    if (!Array.isArray(st.values[q.name])) st.values[q.name] = [];
+    const list = el('ul', { class: 'files', id: 'files-' + q.name });
+    const msg = el('p', { class: 'hint', id: 'files-msg-' + q.name, role: 'status' });
+    const draw = () => {
+      list.replaceChildren(...st.values[q.name].map((f, i) => el('li', { 'data-sha': f.sha256 },
+        f.type && f.type.startsWith('image/') && f.type !== 'image/heic' && f.type !== 'image/heif'
+          ? el('img', { src: '/api/attachments/' + f.sha256, alt: f.name || '', width: 96 }) : null,
+        el('span', { text: `${f.name || f.sha256.slice(0, 12)} (${Math.ceil(f.size / 1024)} KB)` }),
+        el('button', { type: 'button', text: t('remove_file'), onclick: () => {
+          st.values[q.name].splice(i, 1); draw(); onchange();
+        } }))));
+    };
+    const pick = el('input', { type: 'file', id: 'q-' + q.name, multiple: true,
+                               accept: (q.media || []).join(',') });
+    pick.addEventListener('change', async () => {
+      for (const file of Array.from(pick.files)) {
+        msg.textContent = t('uploading');
+        let r, data = null;
+        try {
+          r = await fetch('/api/attachments', { method: 'POST', credentials: 'same-origin',
+            headers: { 'Content-Type': 'application/octet-stream', 'X-BB-Lang': LANG,
+                       'X-CSRF-Token': SESSION ? SESSION.csrf : '', 'X-Kind': st.kind,
+                       'X-Field': q.name, 'X-File-Name': encodeURIComponent(file.name) },
+            body: file });
+          data = await r.json();
+        } catch (e) {
+          data = { message: String(e) };
+        }
+        if (r && r.status === 201) {
+          if (!st.values[q.name].some((f) => f.sha256 === data.sha256))
+            st.values[q.name].push({ sha256: data.sha256, size: data.size, type: data.type,
+                                     name: data.name });
+          msg.textContent = '';
+        } else {
+          msg.textContent = (data && data.message) || String(r && r.status);
+        }
+      }
+      pick.value = '';
+      draw();
+      onchange();
+    });
+    draw();
+    return el('div', { class: 'attach' }, pick, list, msg);
+  }
+
   function inputFor(q, st, onchange) {
     const id = 'q-' + q.name;
     const v = st.values[q.name] || '';
@@ -615,6 +666,8 @@
         return dateInput(q, st, onchange);
       case 'geo':
         return geoInput(q, st, onchange);
+      case 'attachment':
+        return filesInput(q, st, onchange);
       case 'integer':
         return el('input', { type: 'text', id, inputmode: 'numeric', pattern: '-?[0-9]*',
                              autocomplete: 'off', value: v, oninput: onInput });
@@ -632,6 +685,16 @@
   function answersOf(st) {
     const out = {};
     for (const q of st.questions) {
+      if (q.type === 'attachment') {
+        const files = st.values[q.name] || [];
+        const before = JSON.stringify(st.initial[q.name] || []);
+        if (st.mode === 'new' || st.mode === 'draft') {
+          if (files.length && relevant(q, st.values)) out[q.name] = files;
+        } else if (JSON.stringify(files) !== before) {
+          out[q.name] = files.length ? files : null;
+        }
+        continue;
+      }
       const v = (st.values[q.name] || '').trim();
       if (st.mode === 'new' || st.mode === 'draft') {
         if (v !== '' && relevant(q, st.values)) out[q.name] = v;
@@ -672,6 +735,10 @@
       let v = '';
       if (rec) v = valueText(q, q.envelope ? rec[q.name] : (rec.data || {})[q.name]);
       st.initial[q.name] = v;
+      if (Array.isArray(v)) {            /* files: edited as a copy of the stored list */
+        st.values[q.name] = v.slice();
+        continue;
+      }
       if (v === '' && mode !== 'edit' && defaults[q.name] !== undefined) {
         v = q.type === 'datetime' ? partsText(textParts(defaults[q.name])) || defaults[q.name] : defaults[q.name];
       }
