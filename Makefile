@@ -74,7 +74,7 @@ ifneq ($(HQ_OBJ),)
 PROGRAMS += $(BUILD)/bin/beatbook-hq
 endif
 
-.PHONY: all deps check test unit e2e asan demo demo-stop bench bench-kpi bench-ui fuzz clean
+.PHONY: all deps check test unit e2e asan demo demo-stop bench bench-kpi bench-ui fuzz fuzz-replay clean
 all: $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/libbb.a: $(SHARED_OBJ)
@@ -144,7 +144,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory test
 
-test: unit e2e
+test: unit fuzz-replay e2e
 
 # Every cmocka binary, then the HPKE known-answer vectors (RFC 9180).
 unit: $(UNIT_BIN) $(TOOL_BIN)
@@ -192,16 +192,38 @@ bench-ui: deps
 	$(Q)$(MAKE) --no-print-directory $(PROGRAMS)
 	$(Q)BUILD=$(BUILD) sh bench/ui.sh
 
-# libFuzzer target for the batch parser (clang from Debian); runs for 60 s.
+# libFuzzer targets for the parsers of untrusted input (tests/fuzz/fuzz_*.c).
+# `make fuzz` builds each with clang and runs it FUZZ_SECONDS on a copy of its
+# seeds (tests/fuzz/run.sh prints execs and crashes per target); `fuzz-replay`
+# (part of `test`) runs every seed once with the build's own compiler and flags.
+FUZZ_SECONDS ?= 30
+FUZZ_NAMES    = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY   = $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/%)
+FUZZ_HQ_SRC   = hq/hq_conf.c hq/hq_files.c
+
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(BUILD)/tests/fuzz/replay_main.o $(BUILD)/libbb.a
+	$(call say,LINK,$@)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/fuzz/fuzz_conf: $(FUZZ_HQ_SRC:%.c=$(BUILD)/%.o)   # it reads hq.conf too
+
+# kept: make would delete it as an intermediate after every link
+.SECONDARY: $(BUILD)/tests/fuzz/replay_main.o
+fuzz-replay: $(FUZZ_REPLAY)
+	@t0=$$(date +%s%N); failed=0; for t in $(FUZZ_NAMES); do \
+	  $(BUILD)/tests/fuzz/$$t tests/fuzz/corpus/$$t || { echo "fuzz replay: $$t FAILED" >&2; failed=1; }; \
+	done; ms=$$(( ($$(date +%s%N) - t0) / 1000000 )); \
+	printf 'fuzz replay: %d.%03d s in total\n' $$((ms / 1000)) $$((ms % 1000)); exit $$failed
+
 fuzz: deps
 	@command -v clang >/dev/null || { apt-get install -y -qq clang >/dev/null; }
 	$(Q)$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 	  OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
 	  SANFLAGS="-fsanitize=address,undefined" build-fuzz/libbb.a
-	$(Q)mkdir -p build-fuzz/corpus
-	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
-	  tests/fuzz/fuzz_batch_parse.c build-fuzz/libbb.a $(LDLIBS) -o build-fuzz/fuzz_batch_parse
-	build-fuzz/fuzz_batch_parse -max_len=4096 -max_total_time=60 build-fuzz/corpus
+	$(Q)for t in $(FUZZ_NAMES); do \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ishared \
+	    tests/fuzz/$$t.c $$(test $$t != fuzz_conf || echo $(FUZZ_HQ_SRC)) \
+	    build-fuzz/libbb.a $(LDLIBS) -o build-fuzz/$$t || exit 1; \
+	done
+	$(Q)sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 clean:
 	rm -rf build build-asan build-fuzz

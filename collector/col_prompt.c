@@ -6,10 +6,14 @@
  * an optional question; "-" clears an answer; "?" lists a reference list or
  * menu again.  Enums are chosen by number, code or label in either language;
  * reference fields by number, code, name, alias or any part of a name that
- * narrows the list to one.  Values are turned into JSON by bb_record_coerce,
+ * narrows the list to one.  An attachment question takes paths of files
+ * (separated by spaces; quotes or a backslash keep a space in a name), each
+ * added to the files already there; "-" removes them all.  Values are
+ * turned into JSON by bb_record_coerce,
  * the same code the FIELD=VALUE arguments and the forms page use, and the
  * record is checked by the same rules HQ applies.
  */
+#include "col_attach.h"
 #include "col_record.h"
 #include "bb_form.h"
 #include "bb_json.h"
@@ -142,8 +146,9 @@ static void show_hint(struct prompt *p, const struct bb_question *q)
             printf(T(ctx, "  a number, %g–%g\n", "  數字，%g–%g\n"), f->min, f->max);
         break;
     case BB_F_ATTACHMENT:
-        printf("  %s\n", T(ctx, "(paths of files, separated by spaces; - removes them all)",
-                           "（輸入檔案路徑，以空白分隔；輸入 - 全部移除）"));
+        printf("  %s\n", T(ctx, "(paths of files, separated by spaces, added to those already "
+                                "here; - removes them all)",
+                           "（輸入檔案路徑，以空白分隔，會加在已有的檔案之後；輸入 - 全部移除）"));
         break;
     case BB_F_GEO:
     case BB_F_TEXT:
@@ -180,6 +185,78 @@ static void show_question(struct prompt *p, const struct bb_question *q, size_t 
  * bb_record_coerce takes.  A reference text that several entries match is
  * shown as a numbered menu to choose from (*menu_n > 0).
  */
+/*
+ * The next path of a typed list, shell-like: blanks separate, '...' and
+ * "..." keep blanks, a backslash (outside '...') takes the next character
+ * as it is.  Returns the text after it, or NULL when no path is left;
+ * BB_ERR_USAGE in *err for an unclosed quote.
+ */
+static const char *next_path(const char *s, char *out, size_t n, bb_err *err)
+{
+    size_t used = 0;
+    char quote = 0;
+
+    *err = BB_OK;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (!*s)
+        return NULL;
+    for (; *s && (quote || (*s != ' ' && *s != '\t')); s++) {
+        if (!quote && (*s == '\'' || *s == '"')) {
+            quote = *s;
+            continue;
+        }
+        if (quote && *s == quote) {
+            quote = 0;
+            continue;
+        }
+        if (*s == '\\' && quote != '\'' && s[1])
+            s++;
+        if (used + 1 < n)
+            out[used++] = *s;
+    }
+    out[used] = '\0';
+    if (quote)
+        *err = BB_ERR_USAGE;
+    return s;
+}
+
+/*
+ * Files typed at an attachment question: each taken into the store and
+ * added to the ones the record already has; *out is the new value.
+ */
+static bb_err take_files(struct prompt *p, const struct bb_question *q, const char *text,
+                         cJSON **out, bb_errbuf *eb)
+{
+    const cJSON *have = bb_form_answer(q, p->rec);
+    cJSON *scratch = cJSON_CreateObject(), *data;
+    char path[4096];
+    bb_err err = BB_OK;
+
+    *out = NULL;
+    if (!scratch || !(data = cJSON_AddObjectToObject(scratch, "data")) ||
+        (have && !cJSON_AddItemToObject(data, q->field->name, cJSON_Duplicate(have, 1)))) {
+        cJSON_Delete(scratch);
+        return BB_ERR_NOMEM;
+    }
+    while ((text = next_path(text, path, sizeof path, &err)) != NULL && err == BB_OK) {
+        struct col_attach_file file;
+        if ((err = col_attach_capture(p->ctx, p->k, q->field, path, &file, eb)) != BB_OK ||
+            (err = col_attach_append(p->ctx, p->k, q->field, scratch, &file, 1, eb)) != BB_OK)
+            break;
+    }
+    if (err == BB_ERR_USAGE)
+        bb_fail(eb, err, T(p->ctx, "a quote is not closed; write a path with spaces as "
+                                   "\"my photo.jpg\"",
+                           "引號沒有成對；含空白的路徑請寫成 \"my photo.jpg\""));
+    if (err == BB_OK)
+        *out = cJSON_DetachItemFromObjectCaseSensitive(data, q->field->name);
+    cJSON_Delete(scratch);
+    /* BB_ERR_NOTFOUND means "shown, ask again" to ask(): a missing file is a
+     * bad answer, whose message must be shown. */
+    return err == BB_ERR_NOTFOUND ? BB_ERR_INVALID : err;
+}
+
 static bb_err interpret(struct prompt *p, const struct bb_question *q, const char *text,
                         const struct bb_ref_item **menu, size_t *menu_n, cJSON **out,
                         bb_errbuf *eb)
@@ -190,6 +267,8 @@ static bb_err interpret(struct prompt *p, const struct bb_question *q, const cha
     int is_number = end != text && *end == '\0';
 
     *out = NULL;
+    if (f->type == BB_F_ATTACHMENT)
+        return take_files(p, q, text, out, eb);
     if (f->type == BB_F_REF) {
         if (is_number && *menu_n > 0) {
             if (idx < 1 || (size_t)idx > *menu_n)
@@ -290,9 +369,10 @@ static void current_as_text(struct prompt *p, const struct bb_question *q, char 
     out[0] = '\0';
     if (!v)
         return;
-    /* Labels and 107/03/15 14:20 read back as they are shown. */
+    /* Labels, 107/03/15 14:20 and "2 張照片：…" read back as they are shown
+     * (files are kept by Enter, never typed back). */
     if (q->field->type == BB_F_DATETIME || q->field->type == BB_F_ENUM ||
-        q->field->type == BB_F_BOOLEAN) {
+        q->field->type == BB_F_BOOLEAN || q->field->type == BB_F_ATTACHMENT) {
         bb_form_display(p->ctx->cat, q->field, v, p->ctx->lang, out, n);
         return;
     }

@@ -729,6 +729,60 @@ def test_ctrl_d_at_the_summary_saves_nothing(store, form):
 
 
 # ---------------------------------------------------------------------------
+# 8b. Files at an attachment question: paths (quotes keep spaces), a bad file
+# explained and re-asked, "-" clears, Enter keeps them on an edit.
+
+def test_photos_are_typed_as_paths(store, form, tmp_path):
+    spaced = tmp_path / "scene 1.jpg"
+    spaced.write_bytes(b"\xff\xd8\xff\xe0" + b"a" * 500)
+    other = tmp_path / "b.png"
+    other.write_bytes(b"\x89PNG\r\n\x1a\n" + b"b" * 300)
+    pdf = tmp_path / "fake.jpg"
+    pdf.write_bytes(b"%PDF-1.4\n" + b"c" * 100)
+    f = form("add", "traffic_accident")
+    for field, text in (("class", "3"), ("deaths", "0"), ("injuries", "0"),
+                        ("intersection", ""), ("place", ""), ("vehicles", ""),
+                        ("cause", ""), ("notes", "")):
+        f.question(field)
+        f.answer(text)
+    ev = f.question("photos")
+    assert "檔案路徑" in ev.block
+    f.answer(str(pdf))
+    msg = f.retry()
+    assert "fake.jpg" in msg and "PDF" in msg, msg
+    f.answer(str(tmp_path / "missing.jpg"))
+    assert "沒有這個檔案" in f.retry()
+    f.answer(f'"{spaced}" {other}')
+    f.question("occurred_at")
+    f.answer("107/03/15 08:42")
+    f.question("org_unit")
+    f.answer("")
+    f.question("location")
+    f.answer("")
+    summary = f.summary()
+    assert "2 張照片：scene 1.jpg、b.png" in summary.text, summary.text
+    rid = f.saved()
+    photos = store.get(rid)["data"]["photos"]
+    assert [p["name"] for p in photos] == ["scene 1.jpg", "b.png"]
+    assert store.query("SELECT count(*) FROM attachments") == [(2,)]
+    # The refused PDF was never copied in.
+    assert sorted(p.name for p in (store.home / "attachments").rglob("*") if p.is_file()) == \
+        sorted(p["sha256"] for p in photos)
+
+    # edit: Enter keeps the files; "-" removes them in a new revision.
+    f = form("edit", rid)
+    asked, _ = f.fill({})
+    assert next(q for q in asked if q.field == "photos").default.startswith("2 張照片")
+    f.answer("")
+    assert f.wait() == EX_USAGE and "沒有任何變更" in f.transcript
+    f = form("edit", rid)
+    f.fill({"photos": "-"})
+    assert f.saved() == rid
+    shown = store.show(rid)
+    assert "photos" not in shown["record"]["data"] and len(shown["revisions"]) == 2
+
+
+# ---------------------------------------------------------------------------
 # 9. add without a kind: the menu; a kind by its zh-TW label.
 
 def test_add_without_a_kind_shows_the_menu(store, form):

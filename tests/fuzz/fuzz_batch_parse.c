@@ -9,14 +9,9 @@
  * view marked verified.  The input is copied into a buffer of exactly its
  * size so that AddressSanitizer catches any read past it.
  *
- * Build (not part of the Makefile; needs clang):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ishared \
- *     tests/fuzz/fuzz_batch_parse.c shared/bb_batch.c shared/bb_sign.c \
- *     shared/bb_hpke.c shared/bb_codec.c shared/bb_json.c shared/bb_err.c \
- *     shared/bb_rand.c shared/bb_time.c shared/bb_uuid.c \
- *     -lzstd -lcjson -lmbedcrypto -lm -o fuzz_batch_parse
- *   ./fuzz_batch_parse -max_len=4096 -max_total_time=60 CORPUS_DIR
- * Seeds: any real *.bbatch files (a few small sealed batches).
+ * Run: `make fuzz` (clang, libFuzzer, ASan+UBSan, FUZZ_SECONDS each);
+ * `make test` replays tests/fuzz/corpus/fuzz_batch_parse/ with replay_main.c.
+ * Seeds: small sealed batches made by tests/fuzz/seedgen.c.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -26,18 +21,9 @@
 #include "bb_batch.h"
 #include "bb_sign.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_keys.h"
 
-/* The uncompressed P-256 base point G. */
-static const uint8_t fixed_pub[BB_SIGN_PUB_RAW_LEN] = {
-    0x04,
-    0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5,
-    0x63, 0xa4, 0x40, 0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0,
-    0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96,
-    0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a,
-    0x7c, 0x0f, 0x9e, 0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce,
-    0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5,
-};
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bb_errbuf eb;
     uint8_t *copy;
 
-    if (!key && bb_sign_pub_import_raw(&key, fixed_pub, NULL) != BB_OK)
+    if (!key && bb_sign_pub_import_raw(&key, fuzz_p256_g, NULL) != BB_OK)
         abort();
     copy = malloc(size ? size : 1);
     if (!copy)

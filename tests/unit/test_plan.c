@@ -228,6 +228,14 @@ static const struct bad bad_plans[] = {
     {"inputs/2", "measure", "{\"sum\": [\"class\"]}",
      "$.inputs[2].measure.sum[0]: field \"class\" is enum; only integer and boolean"},
     {"inputs/2", "group_by", "\"deaths\"", "$.inputs[2].group_by: field \"deaths\" is integer"},
+    /* photos and files are never read by a plan */
+    {"inputs/5/where/0", "field", "\"photos\"",
+     "$.inputs[5].where[0].field: field \"photos\" of roadworks_inspection is an attachment "
+     "field, which a plan cannot read"},
+    {"inputs/2", "group_by", "\"photos\"",
+     "$.inputs[2].group_by: field \"photos\" of traffic_accident is an attachment field"},
+    {"inputs/2", "measure", "{\"sum\": [\"photos\"]}",
+     "$.inputs[2].measure.sum[0]: field \"photos\" of traffic_accident is an attachment field"},
     {"inputs/2", "kind", "\"parking_citation\"",
      "$.inputs[2].where[0].field: record kind parking_citation has no field \"intersection\""},
     /* methods and parameters */
