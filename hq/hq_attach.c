@@ -10,6 +10,7 @@
  * SQL text: every value is bound, every bind checked.
  */
 #include "hq_attach.h"
+#include "bb_batch.h"
 #include "bb_db.h"
 #include "bb_exif.h"
 #include "bb_file.h"
@@ -121,18 +122,6 @@ static bb_err query_blob(sqlite3 *db, const char *sql, bb_errbuf *eb, int ntext,
     }
     sqlite3_finalize(q);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? BB_OK : bb_db_err(db, rc, sql, eb);
-}
-
-static void hex32(const uint8_t h[32], char out[BB_SHA256_HEX_SIZE])
-{
-    static const char digits[] = "0123456789abcdef";
-    int i;
-
-    for (i = 0; i < 32; i++) {
-        out[2 * i] = digits[h[i] >> 4];
-        out[2 * i + 1] = digits[h[i] & 0x0f];
-    }
-    out[64] = '\0';
 }
 
 /* ---- Paths ------------------------------------------------------------------ */
@@ -631,7 +620,7 @@ void hq_attach_head(struct hq_home *h, sqlite3 *db, const uint8_t *buf, size_t l
     }
     /* Keep the upload: a new head, or the same one again, or another sealing
      * of the same file (the laptop lost its head), which starts over. */
-    hex32(v.header_digest, digest);
+    bb_sha256_hex(v.header_bytes, v.header_len, digest);
     if ((err = partial_path(h, dev.id, v.hdr.sha256, partial, sizeof partial, &eb)) != BB_OK ||
         (err = bb_time_now_taipei(now)) != BB_OK ||
         (err = bb_db_begin(db, &eb)) != BB_OK) {

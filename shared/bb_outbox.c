@@ -221,7 +221,7 @@ out:
 
 /* ---- Small SQL helpers ------------------------------------------------------ */
 
-static bb_err step_done(sqlite3 *db, sqlite3_stmt *q, const char *action, bb_errbuf *eb)
+bb_err bb_outbox_i_step_done(sqlite3 *db, sqlite3_stmt *q, const char *action, bb_errbuf *eb)
 {
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
@@ -253,7 +253,7 @@ void bb_outbox_secret_free(char *s)
     free_secret(s);
 }
 
-static int table_exists(sqlite3 *db, const char *name)
+int bb_outbox_i_table_exists(sqlite3 *db, const char *name)
 {
     sqlite3_stmt *q;
     int found = 0;
@@ -284,7 +284,7 @@ static bb_err load_enrollment(bb_outbox *ob, bb_errbuf *eb)
     bb_err err;
     int rc;
 
-    if (!table_exists(ob->db, "enrollment"))
+    if (!bb_outbox_i_table_exists(ob->db, "enrollment"))
         return BB_OK;
     if ((err = bb_db_prepare(ob->db,
                              "SELECT hq_url, tls_pin, tls_ca, hq_x25519, hq_x25519_key, hq_sign_pub,"
@@ -495,7 +495,7 @@ bb_err bb_outbox_save_enrollment(sqlite3 *db, const struct bb_enrollment *e,
     sqlite3_bind_text(q, 11, device_key_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 12, now, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 13, e->token, -1, SQLITE_STATIC);
-    err = step_done(db, q, "save enrollment", eb);
+    err = bb_outbox_i_step_done(db, q, "save enrollment", eb);
 out:
     free(signpub);
     free(der);
@@ -620,7 +620,7 @@ bb_err bb_outbox_registered(bb_outbox *ob, const char *answer, size_t len, bb_er
         goto out;
     }
     sqlite3_bind_text(q, 1, now, -1, SQLITE_STATIC);
-    if ((err = step_done(ob->db, q, "save registration", eb)) != BB_OK) {
+    if ((err = bb_outbox_i_step_done(ob->db, q, "save registration", eb)) != BB_OK) {
         bb_db_rollback(ob->db);
         goto out;
     }
@@ -764,7 +764,7 @@ static bb_err seal_one(bb_outbox *ob, const struct bb_outbox_config *c, int64_t 
     sqlite3_bind_int64(q, 6, n);
     sqlite3_bind_int64(q, 7, (sqlite3_int64)nbytes);
     sqlite3_bind_blob64(q, 8, bytes, nbytes, SQLITE_STATIC);
-    err = step_done(ob->db, q, "save sealed batch", eb);
+    err = bb_outbox_i_step_done(ob->db, q, "save sealed batch", eb);
     q = NULL;
     if (err != BB_OK)
         goto fail;
@@ -773,7 +773,7 @@ static bb_err seal_one(bb_outbox *ob, const struct bb_outbox_config *c, int64_t 
         goto fail;
     sqlite3_bind_int64(q, 1, h.seq);
     sqlite3_bind_int64(q, 2, last_rev_seq);
-    err = step_done(ob->db, q, "mark revisions as sealed", eb);
+    err = bb_outbox_i_step_done(ob->db, q, "mark revisions as sealed", eb);
     q = NULL;
     if (err != BB_OK)
         goto fail;
@@ -913,7 +913,7 @@ bb_err bb_outbox_attempt(bb_outbox *ob, int64_t seq, const char *error, bb_errbu
     sqlite3_bind_int64(q, 2, bb_time_now());
     if (error)
         sqlite3_bind_text(q, 3, error, -1, SQLITE_STATIC);
-    return step_done(ob->db, q, "note send attempt", eb);
+    return bb_outbox_i_step_done(ob->db, q, "note send attempt", eb);
 }
 
 /* Is (id, rev) a revision sealed in batch seq? */
@@ -1046,7 +1046,7 @@ static bb_err ack_receipt(bb_outbox *ob, int64_t seq, const char *receipt, size_
     sqlite3_bind_int64(q, 4, r->merged);
     sqlite3_bind_int64(q, 5, r->duplicates);
     sqlite3_bind_int64(q, 6, r->rejected);
-    err = step_done(ob->db, q, "save receipt", eb);
+    err = bb_outbox_i_step_done(ob->db, q, "save receipt", eb);
     q = NULL;
     if (err != BB_OK)
         goto fail;
@@ -1094,7 +1094,7 @@ bb_err bb_outbox_reject(bb_outbox *ob, int64_t seq, int status, const char *reas
     sqlite3_bind_int64(q, 1, seq);
     sqlite3_bind_int(q, 2, status);
     sqlite3_bind_text(q, 3, reason, -1, SQLITE_STATIC);
-    return step_done(ob->db, q, "mark batch rejected", eb);
+    return bb_outbox_i_step_done(ob->db, q, "mark batch rejected", eb);
 }
 
 bb_err bb_outbox_note_run(bb_outbox *ob, const char *error, bb_errbuf *eb)
@@ -1112,7 +1112,7 @@ bb_err bb_outbox_note_run(bb_outbox *ob, const char *error, bb_errbuf *eb)
     sqlite3_bind_int64(q, 1, bb_time_now());
     if (error)
         sqlite3_bind_text(q, 2, error, -1, SQLITE_STATIC);
-    return step_done(ob->db, q, "note sync run", eb);
+    return bb_outbox_i_step_done(ob->db, q, "note sync run", eb);
 }
 
 /* ---- USB export -------------------------------------------------------------- */
@@ -1533,7 +1533,7 @@ bb_err bb_outbox_purge(bb_outbox *ob, long retention_days, int64_t now,
             sqlite3_bind_int64(q, 1, cutoff);
         if (sqlite3_bind_parameter_count(q) >= 2)
             sqlite3_bind_int64(q, 2, now);
-        if ((err = step_done(ob->db, q, "purge acknowledged data", eb)) != BB_OK)
+        if ((err = bb_outbox_i_step_done(ob->db, q, "purge acknowledged data", eb)) != BB_OK)
             goto fail;
         n = sqlite3_changes(ob->db);
         if (steps[i].counts == TOMBSTONES && (err = keep_tombstones(ob, eb)) != BB_OK)
@@ -1701,7 +1701,7 @@ bb_err bb_outbox_summary(sqlite3 *db, cJSON **out, bb_errbuf *eb)
     *out = NULL;
     if (!(o = cJSON_CreateObject()))
         return BB_ERR_NOMEM;
-    if (!table_exists(db, "batches") || !table_exists(db, "enrollment")) {
+    if (!bb_outbox_i_table_exists(db, "batches") || !bb_outbox_i_table_exists(db, "enrollment")) {
         /* A store older than the outbox, opened read-only: nothing sealed yet. */
         long unsent = 0;
         if (bb_db_prepare(db, "SELECT count(*) FROM revisions WHERE batch_seq IS NULL", &q,

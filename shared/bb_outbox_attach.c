@@ -54,30 +54,9 @@ static bb_err bind_blob(sqlite3 *db, sqlite3_stmt *q, int i, const void *v, size
     return rc == SQLITE_OK ? BB_OK : bb_db_err(db, rc, "bind", eb);
 }
 
-static bb_err step_done(sqlite3 *db, sqlite3_stmt *q, const char *action, bb_errbuf *eb)
-{
-    int rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? BB_OK : bb_db_err(db, rc, action, eb);
-}
-
 static void file_path(const bb_outbox *ob, const char *sha, char *out, size_t n)
 {
     snprintf(out, n, "%s/attachments/%.2s/%s", ob->home, sha, sha);
-}
-
-static int table_exists(sqlite3 *db, const char *name)
-{
-    sqlite3_stmt *q;
-    int found = 0;
-
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                           -1, &q, NULL) != SQLITE_OK)
-        return 0;
-    if (sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC) == SQLITE_OK)
-        found = sqlite3_step(q) == SQLITE_ROW;
-    sqlite3_finalize(q);
-    return found;
 }
 
 void bb_outbox_att_clear(struct bb_outbox_att *a)
@@ -165,7 +144,7 @@ static bb_err seal_head(bb_outbox *ob, struct bb_outbox_att *a, bb_errbuf *eb)
         sqlite3_finalize(q);
         return err;
     }
-    if ((err = step_done(ob->db, q, "keep the attachment's head", eb)) != BB_OK)
+    if ((err = bb_outbox_i_step_done(ob->db, q, "keep the attachment's head", eb)) != BB_OK)
         return err;
     if (sqlite3_changes(ob->db) == 0) {
         free(a->head);
@@ -192,7 +171,7 @@ bb_err bb_outbox_att_next(bb_outbox *ob, int acked_only, int64_t after,
 
     memset(a, 0, sizeof *a);
     a->fd = -1;
-    if (!table_exists(ob->db, "attachments"))
+    if (!bb_outbox_i_table_exists(ob->db, "attachments"))
         return BB_ERR_NOTFOUND;
     for (tries = 0; tries < 3; tries++) {
         sqlite3_stmt *q;
@@ -367,7 +346,7 @@ bb_err bb_outbox_att_ack(bb_outbox *ob, const char *sha256, const char *receipt,
         sqlite3_finalize(q);
         return err != BB_OK ? err : bb_fail(eb, BB_ERR_NOMEM, "out of memory");
     }
-    return step_done(ob->db, q, "store the attachment receipt", eb);
+    return bb_outbox_i_step_done(ob->db, q, "store the attachment receipt", eb);
 }
 
 bb_err bb_outbox_att_attempt(bb_outbox *ob, const char *sha256, const char *error,
@@ -389,7 +368,7 @@ bb_err bb_outbox_att_attempt(bb_outbox *ob, const char *sha256, const char *erro
         sqlite3_finalize(q);
         return err;
     }
-    return step_done(ob->db, q, "note the attempt", eb);
+    return bb_outbox_i_step_done(ob->db, q, "note the attempt", eb);
 }
 
 bb_err bb_outbox_att_refuse(bb_outbox *ob, const char *sha256, const char *reason,
@@ -407,7 +386,7 @@ bb_err bb_outbox_att_refuse(bb_outbox *ob, const char *sha256, const char *reaso
         sqlite3_finalize(q);
         return err;
     }
-    return step_done(ob->db, q, "note the refusal", eb);
+    return bb_outbox_i_step_done(ob->db, q, "note the refusal", eb);
 }
 
 bb_err bb_outbox_att_pending(bb_outbox *ob, long *files, uint64_t *bytes, bb_errbuf *eb)
@@ -418,7 +397,7 @@ bb_err bb_outbox_att_pending(bb_outbox *ob, long *files, uint64_t *bytes, bb_err
 
     *files = 0;
     *bytes = 0;
-    if (!table_exists(ob->db, "attachments"))
+    if (!bb_outbox_i_table_exists(ob->db, "attachments"))
         return BB_OK;
     if ((err = bb_db_prepare(ob->db, "SELECT count(*), coalesce(sum(size), 0) FROM attachments"
                                      " WHERE receipt IS NULL AND refused IS NULL"
@@ -529,7 +508,7 @@ bb_err bb_outbox_att_purge(bb_outbox *ob, int64_t cutoff, int64_t now, long *fre
 
     *freed = 0;
     *bytes = 0;
-    if (!table_exists(ob->db, "attachments"))
+    if (!bb_outbox_i_table_exists(ob->db, "attachments"))
         return BB_OK;
     if ((err = bb_db_prepare(ob->db, "SELECT sha256, size FROM attachments WHERE receipt IS NOT"
                                      " NULL AND acked_at <= ?1 AND purged_at IS NULL", &q, eb))
@@ -581,7 +560,7 @@ bb_err bb_outbox_att_summary(sqlite3 *db, cJSON *o, bb_errbuf *eb)
     bb_err err = BB_OK;
     int rc;
 
-    if (!table_exists(db, "attachments"))
+    if (!bb_outbox_i_table_exists(db, "attachments"))
         return BB_OK;
     if (!(att = cJSON_AddObjectToObject(o, "attachments")))
         return BB_ERR_NOMEM;

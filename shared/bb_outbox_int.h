@@ -31,6 +31,12 @@ struct bb_outbox {
     enum bb_lang lang;          /* of messages people read (bb_outbox_set_lang) */
 };
 
+/* 1 when the store has this table (stores older than a migration lack it). */
+int bb_outbox_i_table_exists(sqlite3 *db, const char *name);
+
+/* Step a statement that returns no rows, finalize it, translate its error. */
+bb_err bb_outbox_i_step_done(sqlite3 *db, sqlite3_stmt *q, const char *action, bb_errbuf *eb);
+
 /* device.key into ob->dev, checked against the enrolled key id. */
 bb_err bb_outbox_i_device_key(bb_outbox *ob, bb_errbuf *eb);
 

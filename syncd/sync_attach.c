@@ -29,29 +29,6 @@
 
 enum att_result { ATT_STORED, ATT_REFUSED, ATT_LATER, ATT_RETRY, ATT_FATAL };
 
-/* HQ's {"error":..,"message":..}, printable only, capped. */
-static void hq_error(const struct sync_http_answer *a, char *code, size_t code_n, char *msg,
-                     size_t msg_n)
-{
-    cJSON *doc = NULL;
-    const char *c = NULL, *m = NULL;
-    size_t i, j = 0;
-
-    code[0] = msg[0] = '\0';
-    if (a->body && a->len && bb_json_parse(a->body, a->len, "answer", &doc, NULL) == BB_OK) {
-        c = bb_json_str(doc, "error");
-        m = bb_json_str(doc, "message");
-    }
-    if (c)
-        snprintf(code, code_n, "%.60s", c);
-    if (!m)
-        m = c ? c : "";
-    for (i = 0; m[i] && j + 1 < msg_n && j < MSG_MAX; i++)
-        msg[j++] = ((unsigned char)m[i] < 0x20 || m[i] == 0x7f) ? ' ' : m[i];
-    msg[j] = '\0';
-    cJSON_Delete(doc);
-}
-
 /*
  * The receipt in an answer: the answer itself when it is a signed document
  * (it carries "sig"), or its "receipt" member.  *text is malloc'd.
@@ -126,7 +103,7 @@ static enum att_result judge(const struct sync_opts *o, const struct bb_outbox_a
 {
     char code[64], msg[MSG_MAX + 1], reason[800];
 
-    hq_error(a, code, sizeof code, msg, sizeof msg);
+    sync_hq_message(a, code, sizeof code, msg, sizeof msg);
     if (a->status == 409 && strcmp(code, "not_named") == 0) {
         /* Its record is not merged at HQ (yet): the next pass tries again. */
         bb_info("attachment=%.12s status=409 result=later error=\"%s\"", f->sha256, msg);

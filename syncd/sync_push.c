@@ -24,8 +24,7 @@
 
 enum push { PUSH_ACKED, PUSH_REFUSED, PUSH_RETRY, PUSH_FATAL };
 
-/* HQ's error answer {"error":..,"message":..}, made safe to store and show. */
-static void hq_message(const struct sync_http_answer *a, char *code, size_t code_n, char *msg,
+void sync_hq_message(const struct sync_http_answer *a, char *code, size_t code_n, char *msg,
                        size_t msg_n)
 {
     cJSON *doc = NULL;
@@ -85,7 +84,7 @@ static void explain_refusal(enum bb_lang lang, long status, long long seq,
 {
     char code[64], msg[MSG_MAX + 1];
 
-    hq_message(a, code, sizeof code, msg, sizeof msg);
+    sync_hq_message(a, code, sizeof code, msg, sizeof msg);
     if (lang != BB_LANG_EN) {
         explain_refusal_zh(status, seq, code, msg, out, n);
         return;
@@ -131,7 +130,7 @@ static void explain_retry(enum bb_lang lang, long status, const struct sync_http
 {
     char code[64], msg[MSG_MAX + 1];
 
-    hq_message(a, code, sizeof code, msg, sizeof msg);
+    sync_hq_message(a, code, sizeof code, msg, sizeof msg);
     if (lang != BB_LANG_EN) {
         if (status == 429 || status == 503)
             snprintf(out, n, "總局忙碌中（HTTP %ld）%s%s", status, msg[0] ? "：" : "", msg);
@@ -199,7 +198,7 @@ static bb_err do_register(const struct sync_opts *o, sync_http *http, struct syn
     }
     if (refusal(a.status)) {
         char code[64], msg[MSG_MAX + 1];
-        hq_message(&a, code, sizeof code, msg, sizeof msg);
+        sync_hq_message(&a, code, sizeof code, msg, sizeof msg);
         if (o->lang != BB_LANG_EN)
             snprintf(why, sizeof why, "%s（HTTP %ld%s%s）",
                      a.status == 403 ? "總局已停用本機；請聯絡總局支援" :
@@ -346,7 +345,7 @@ static void post_status(const struct sync_opts *o, sync_http *http)
         bb_info("status status=200 ms=%ld result=stored", a.ms);
     else {
         char code[64], msg[MSG_MAX + 1];
-        hq_message(&a, code, sizeof code, msg, sizeof msg);
+        sync_hq_message(&a, code, sizeof code, msg, sizeof msg);
         bb_warn("status status=%ld ms=%ld result=refused error=\"%s\"", a.status, a.ms, msg);
     }
     sync_http_answer_clear(&a);

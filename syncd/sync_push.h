@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 #include "bb_err.h"
 #include "bb_outbox.h"
+#include "sync_http.h"
 #include "sync_progress.h"
 
 struct sync_opts {
@@ -59,6 +60,11 @@ struct sync_counts {
     uint64_t att_bytes;             /* ... and their bytes */
     long att_freed;                 /* files freed after the pass */
 };
+
+/* HQ's error answer {"error":..,"message":..}, made safe to store and show:
+ * printable characters only, the message capped at 300 bytes. */
+void sync_hq_message(const struct sync_http_answer *a, char *code, size_t code_n, char *msg,
+                     size_t msg_n);
 
 /*
  * One pass.  BB_OK: every batch is acknowledged or refused (or the pass was
